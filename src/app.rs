@@ -1,0 +1,201 @@
+//! Runs a command: loads the files, plans, applies, renders, and decides the exit code
+//! (the contract's table: 0, 1, 2, 64, 69). The only place besides `main` that writes to
+//! the terminal.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs};
+use crate::connection;
+use crate::diagnostic::{Diagnostic, Severity, Tally};
+use crate::load::{Loaded, load};
+use crate::plan::{self, ConnectionState, Plan};
+use crate::render;
+use crate::spec;
+
+/// Exit codes of the contract.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERRORS: i32 = 1;
+    pub const CHANGES: i32 = 2;
+    pub const USAGE: i32 = 64;
+    pub const UNAVAILABLE: i32 = 69;
+}
+
+/// Parses `args` and runs the command. Returns the process exit code.
+pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match &cli.command {
+        Command::Lint(args) => lint(&cli, args),
+        Command::Plan(args) => run_plan(&cli, args),
+        Command::Apply(args) => crate::apply_cmd::run(&cli, args),
+    }
+}
+
+pub(crate) fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+pub(crate) fn err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(connection::mask(text).as_bytes());
+}
+
+pub(crate) fn use_color(cli: &Cli, stream_is_terminal: bool) -> bool {
+    match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+pub(crate) fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Loads the files, or prints the usage error and gives its exit code.
+pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> {
+    load(&paths_or_cwd(paths), &cli.default_connection).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        exit::USAGE
+    })
+}
+
+/// Human diagnostics on stderr (warnings dropped with --quiet).
+pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
+    let shown: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| !cli.quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if !shown.is_empty() {
+        let color = use_color(cli, std::io::stderr().is_terminal());
+        err(&render::diagnostics::render(&shown, &loaded.sources, color));
+    }
+}
+
+fn lint(cli: &Cli, args: &LintArgs) -> i32 {
+    let loaded = match load_or_exit(cli, &args.paths) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match args.format {
+        LintFormat::Human => {
+            print_diagnostics(cli, &loaded);
+            if !cli.quiet && loaded.diagnostics.is_empty() {
+                let files = loaded
+                    .sources
+                    .iter()
+                    .filter(|(_, s)| s.kind == crate::source::SourceKind::Topology)
+                    .count();
+                err(&format!("{files} file(s) checked: no problem found\n"));
+            }
+        }
+        LintFormat::Json => out(&render::json::lint(&loaded.diagnostics, &loaded.sources)),
+        LintFormat::Github => out(&render::github::render(&loaded.diagnostics, &loaded.sources)),
+    }
+    let tally = Tally::of(&loaded.diagnostics);
+    if tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) {
+        exit::ERRORS
+    } else {
+        exit::OK
+    }
+}
+
+/// The desired specs of every connection the topology names.
+pub(crate) fn desired(loaded: &Loaded) -> BTreeMap<String, spec::ConnectionSpecs> {
+    loaded
+        .topology
+        .connections()
+        .into_iter()
+        .map(|c| {
+            let specs = spec::desired(&loaded.topology, &c);
+            (c, specs)
+        })
+        .collect()
+}
+
+fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
+    let loaded = match load_or_exit(cli, &args.paths) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let desired = desired(&loaded);
+    let urls = match crate::broker::Urls::resolve(&args.broker, &loaded.topology.connections()) {
+        Ok(u) => u,
+        Err(e) => {
+            err(&format!("error: {e}\n"));
+            return exit::USAGE;
+        }
+    };
+    let offline = args.offline || urls.amqp.is_empty();
+    let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
+    let (states, fingerprint) = if offline || has_errors {
+        let states = desired
+            .keys()
+            .map(|c| (c.clone(), ConnectionState::Offline))
+            .collect::<BTreeMap<_, _>>();
+        (states, None)
+    } else {
+        match crate::broker::read_states(&urls, &args.broker, desired.keys()) {
+            Ok((states, fp)) => (states, Some(fp)),
+            Err(e) => {
+                print_diagnostics(cli, &loaded);
+                err(&format!("error: {e}\n"));
+                return exit::UNAVAILABLE;
+            }
+        }
+    };
+    let the_plan = plan::plan(&desired, &states, args.broker.prune);
+    if let Some(path) = &args.out {
+        let saved = crate::saved::SavedPlan::new(&the_plan, fingerprint.as_deref(), &args.paths);
+        if let Err(e) = saved.write(path) {
+            err(&format!("error: cannot write `{}`: {e}\n", path.display()));
+            return exit::USAGE;
+        }
+    }
+    match args.format {
+        Format::Json => out(&render::json::plan(
+            &loaded.topology,
+            &loaded.diagnostics,
+            &loaded.sources,
+            &the_plan,
+        )),
+        Format::Human => {
+            print_diagnostics(cli, &loaded);
+            let color = use_color(cli, std::io::stdout().is_terminal());
+            if offline && !cli.quiet {
+                out("offline: no broker asked; every entity is shown as `create`\n\n");
+            }
+            out(&render::plan::render(&the_plan, &urls.masked(), color));
+        }
+    }
+    plan_exit(has_errors, args.detailed_exitcode, &the_plan)
+}
+
+fn plan_exit(has_errors: bool, detailed: bool, plan: &Plan) -> i32 {
+    if has_errors {
+        exit::ERRORS
+    } else if detailed && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}

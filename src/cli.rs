@@ -1,0 +1,136 @@
+//! Command-line arguments as typed (clap). `app` turns them into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Provision RabbitMQ from Magento-style queue_topology.xml files: lint them, plan the
+/// changes a broker needs, apply them safely.
+#[derive(Debug, Parser)]
+#[command(name = "topology", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// The connection of an <exchange> or <queue> that names none.
+    #[arg(long, global = true, default_value = "amqp", value_name = "NAME")]
+    pub default_connection: String,
+
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print more: unchanged entities in plans, progress of apply.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the files for everything Magento or RabbitMQ would reject, without a broker.
+    Lint(LintArgs),
+    /// Show what would change on the brokers (or, offline, the whole topology).
+    Plan(PlanArgs),
+    /// Make the brokers match the files: idempotent, and never losing a message.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files, or directories searched recursively for queue_topology.xml (default: .).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// How to reach the brokers.
+#[derive(Debug, Args, Clone)]
+pub struct BrokerArgs {
+    /// A connection's AMQP URL, e.g. amqp=amqp://user:pass@host:5672/%2f (or env
+    /// TOPOLOGY_CONNECTION_<NAME>). Several node URLs of one cluster: comma-separated.
+    #[arg(long = "connection", value_name = "NAME=URL")]
+    pub connections: Vec<String>,
+    /// A connection's management API URL (or env TOPOLOGY_MANAGEMENT_<NAME>); default
+    /// http://host:15672 with the AMQP URL's credentials.
+    #[arg(long = "management", value_name = "NAME=URL")]
+    pub management: Vec<String>,
+    /// Seconds to wait for a broker to answer before giving up.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// CA certificate (PEM) to verify amqps:// brokers with.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key (PKCS#12) for amqps://.
+    #[arg(long, value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+    /// Password of the PKCS#12 client certificate.
+    #[arg(long, value_name = "PASSWORD", env = "TOPOLOGY_CLIENT_CERT_PASSWORD", hide_env_values = true)]
+    pub client_cert_password: Option<String>,
+    /// Also delete what the broker has and the files do not declare (exchanges, bindings,
+    /// and queues that hold no message).
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Files, or directories searched recursively for queue_topology.xml (default: .).
+    pub paths: Vec<PathBuf>,
+    /// Do not ask any broker: every entity is `create`.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 2 when there are changes to apply, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan, for `apply --plan`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Files, or directories searched recursively for queue_topology.xml (default: .).
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    /// Apply this saved plan; refused if the broker changed since it was made.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// Allow deleting and declaring again exchanges and (empty) queues whose immutable
+    /// properties differ.
+    #[arg(long)]
+    pub allow_recreate: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}

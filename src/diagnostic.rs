@@ -1,0 +1,203 @@
+//! Diagnostics: what every stage reports about the files, with a stable code, a severity
+//! and labelled spans. Stages only build them; renderers in `render` print them.
+
+use crate::source::Span;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal, $desc:literal;)*) => {
+        /// Stable, kebab-case codes. Documented in `docs/diagnostics.md`; never renamed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $desc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Unreadable => "unreadable", "a file could not be read";
+    NoFiles => "no-topology-files", "no queue_topology.xml was found under the given paths";
+    Encoding => "xml-encoding", "the file is not valid UTF-8";
+    Syntax => "xml-syntax", "the file is not well-formed XML";
+    Doctype => "xml-doctype", "a DOCTYPE declaration: entities are never expanded nor fetched";
+    Entity => "xml-entity", "a reference to an entity other than XML's five predefined ones";
+    TooDeep => "xml-too-deep", "elements nested deeper than the format allows";
+    WrongRoot => "wrong-root", "the root element is not <config>";
+    UnknownElement => "unknown-element", "an element the format does not define";
+    UnknownAttribute => "unknown-attribute", "an attribute the format does not define";
+    MissingAttribute => "missing-attribute", "a required attribute is missing";
+    DuplicateId => "duplicate-id", "the same id, name or key twice in one file";
+    InvalidBoolean => "invalid-boolean", "a boolean that is not true, false, 1 or 0";
+    MissingType => "missing-type", "an <argument> or <item> without xsi:type";
+    InvalidType => "invalid-type", "an xsi:type other than string, number, boolean or array";
+    InvalidNumber => "invalid-number", "an xsi:type=\"number\" whose text is not a number";
+    InvalidValue => "invalid-value", "an attribute value outside its allowed set";
+    BindingCollapsed => "binding-collapsed", "two bindings with the same destination and topic: the later wins";
+    InferredQueueArguments => "inferred-queue-arguments", "bindings infer one queue with different arguments: the last wins";
+    TwoConnections => "queue-in-two-connections", "the same queue name on two connections";
+    StringAsInteger => "string-as-integer", "an integer argument given as a string; it is sent as an integer";
+    ArgumentType => "argument-type", "an argument of the wrong AMQP type";
+    ArgumentRange => "argument-range", "an integer argument out of RabbitMQ's range";
+    ArgumentValue => "argument-value", "an argument value RabbitMQ does not accept";
+    ArgumentNotApplicable => "argument-not-applicable", "an argument that does not apply to the queue type";
+    UnknownArgument => "unknown-argument", "an x- argument RabbitMQ does not know";
+    DeadLetterRoutingKey => "dead-letter-routing-key-without-exchange", "x-dead-letter-routing-key without x-dead-letter-exchange";
+    QueueTypeProperty => "queue-type-property", "a quorum or stream queue that is not durable, or is auto-delete";
+    ExchangeType => "exchange-type", "an exchange type RabbitMQ does not know";
+    ReservedName => "reserved-name", "a name starting with amq., reserved by RabbitMQ";
+    NameTooLong => "name-too-long", "a name or routing key longer than 255 bytes";
+    UndeclaredExchange => "undeclared-exchange", "an exchange that the topology never declares";
+    CrossConnection => "cross-connection", "a binding to an entity on another connection";
+    QueueNameCase => "queue-name-case", "queue names that differ only in case";
+    VersionDependent => "version-dependent", "accepted by some RabbitMQ versions, refused by others";
+}
+
+/// A labelled place in a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// One finding. The first label is the primary location (`file`, `line`, `column` in JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn primary(&self) -> Option<Span> {
+        self.labels.first().map(|l| l.span)
+    }
+}
+
+/// Counts of a diagnostic list, for exit codes and summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Tally {
+    pub fn of(diagnostics: &[Diagnostic]) -> Tally {
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        Tally {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
+    }
+}
+
+/// "Did you mean" helper: the candidate closest to `word`, if close enough to be a typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (distance(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {}", code.as_str());
+            assert!(
+                code.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+            );
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let attrs = ["name", "autoDelete", "durable", "connection"];
+        assert_eq!(suggest("autodelete", &attrs), Some("autoDelete"));
+        assert_eq!(suggest("durabel", &attrs), Some("durable"));
+        assert_eq!(suggest("colour", &attrs), None);
+    }
+}

@@ -1,0 +1,26 @@
+//! `topology`: provisions RabbitMQ from Magento-style `queue_topology.xml` files.
+//!
+//! The pipeline, one stage per module, each knowing nothing of later ones:
+//! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations) →
+//! [`model`] (merged topology) → [`lint`] (diagnostics) → [`plan`] (changes, pure) →
+//! `apply` (AMQP). [`render`] turns diagnostics and plans into text; [`app`] runs commands
+//! and alone decides exit codes.
+
+pub mod app;
+pub mod apply_cmd;
+pub mod broker;
+pub mod cli;
+pub mod communication;
+pub mod connection;
+pub mod diagnostic;
+pub mod lint;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod rules;
+pub mod saved;
+pub mod schema;
+pub mod source;
+pub mod spec;
+pub mod syntax;

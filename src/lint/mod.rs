@@ -1,0 +1,178 @@
+//! Lint stage: a merged [`Topology`] → what RabbitMQ would refuse or silently mishandle.
+//!
+//! Takes: the topology of the `model` stage. Gives: diagnostics, each with a stable code and
+//! the span of the value at fault (which survives merging, so it points at the file that gave
+//! it). Pure: it reads no file and talks to no broker. Per-file checks (syntax, schema) live
+//! in their own stages; this one sees the whole topology.
+
+mod arguments;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{DestinationType, Topology, Value};
+use crate::rules::{BUILTIN_EXCHANGES, EXCHANGE_TYPES};
+use crate::source::Span;
+
+/// Longest name or routing key AMQP carries (a short string).
+const MAX_NAME_BYTES: usize = 255;
+
+/// Every finding about the merged topology, in a stable order (exchanges, queues, bindings).
+pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let declared: HashSet<(&str, &str)> = topology
+        .exchanges
+        .iter()
+        .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
+        .collect();
+    let exchange_connections: HashMap<&str, Vec<&str>> =
+        topology.exchanges.iter().fold(HashMap::new(), |mut m, e| {
+            m.entry(e.name.value.as_str())
+                .or_default()
+                .push(e.connection.value.as_str());
+            m
+        });
+    let is_declared = |conn: &str, name: &str| {
+        BUILTIN_EXCHANGES.contains(&name) || declared.contains(&(conn, name))
+    };
+
+    for ex in &topology.exchanges {
+        let name = &ex.name.value;
+        reserved(name, "exchange", ex.name.span, &mut out);
+        too_long(name, "exchange name", ex.name.span, &mut out);
+        let kind = ex.kind.value.as_str();
+        if !EXCHANGE_TYPES.contains(&kind) && !kind.starts_with("x-") {
+            out.push(
+                Diagnostic::error(
+                    Code::ExchangeType,
+                    format!("exchange `{name}` has unknown type \"{kind}\""),
+                )
+                .with_label(ex.kind.span, "direct, fanout, topic, headers or an x- plugin type")
+                .with_help(format!(
+                    "RabbitMQ answers 503 COMMAND_INVALID - unknown exchange type '{kind}', and closes the whole connection"
+                )),
+            );
+        }
+        arguments::check_exchange(ex, &mut out);
+        if let Some(arg) = ex.arguments.get("alternate-exchange") {
+            if let Value::Str(ae) = &arg.value {
+                if !is_declared(&ex.connection.value, ae) {
+                    out.push(undeclared(ae, "alternate exchange", name, arg.value_span));
+                }
+            }
+        }
+    }
+
+    let mut lower_names: HashMap<(String, String), (&str, Span)> = HashMap::new();
+    for q in &topology.queues {
+        let name = &q.name.value;
+        reserved(name, "queue", q.name.span, &mut out);
+        too_long(name, "queue name", q.name.span, &mut out);
+        arguments::check_queue(q, &mut out);
+        if let Some(arg) = q.arguments.get("x-dead-letter-exchange") {
+            if let Value::Str(dlx) = &arg.value {
+                if !is_declared(&q.connection.value, dlx) {
+                    out.push(undeclared(dlx, "dead-letter exchange", name, arg.value_span));
+                }
+            }
+        }
+        let key = (q.connection.value.clone(), name.to_lowercase());
+        match lower_names.get(&key) {
+            Some((other, span)) if *other != name.as_str() => out.push(
+                Diagnostic::warning(
+                    Code::QueueNameCase,
+                    format!("queues `{other}` and `{name}` differ only in case"),
+                )
+                .with_label(q.name.span, "this queue")
+                .with_label(*span, "and this one")
+                .with_help("RabbitMQ treats them as two queues; a consumer of one never sees the other's messages"),
+            ),
+            Some(_) => {}
+            None => {
+                lower_names.insert(key, (name.as_str(), q.name.span));
+            }
+        }
+    }
+
+    let headers: HashSet<(&str, &str)> = topology
+        .exchanges
+        .iter()
+        .filter(|e| e.kind.value == "headers")
+        .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
+        .collect();
+    for b in &topology.bindings {
+        too_long(&b.routing_key.value, "routing key", b.routing_key.span, &mut out);
+        if headers.contains(&(b.connection.as_str(), b.source.as_str())) {
+            if let Some(arg) = b.arguments.get("x-match") {
+                arguments::check_x_match(arg, &b.source, &mut out);
+            }
+        }
+        if b.destination_type != DestinationType::Exchange || b.disabled {
+            continue;
+        }
+        let dest = &b.destination.value;
+        if is_declared(&b.connection, dest) {
+            continue;
+        }
+        match exchange_connections.get(dest.as_str()) {
+            Some(conns) => out.push(
+                Diagnostic::error(
+                    Code::CrossConnection,
+                    format!(
+                        "binding `{}` on connection `{}` points at exchange `{dest}`, declared only on `{}`",
+                        b.id.value,
+                        b.connection,
+                        conns.join("`, `")
+                    ),
+                )
+                .with_label(b.destination.span, "not on this binding's connection")
+                .with_help("a binding joins two entities of one broker: declare the exchange on the same connection"),
+            ),
+            None => out.push(
+                Diagnostic::warning(
+                    Code::UndeclaredExchange,
+                    format!("binding `{}` points at exchange `{dest}`, which the topology never declares", b.id.value),
+                )
+                .with_label(b.destination.span, "not declared in any file")
+                .with_help("RabbitMQ answers 404 NOT_FOUND to the bind unless the exchange already exists"),
+            ),
+        }
+    }
+    out
+}
+
+fn reserved(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
+    if name.starts_with("amq.") && !BUILTIN_EXCHANGES.contains(&name) {
+        out.push(
+            Diagnostic::error(
+                Code::ReservedName,
+                format!("{what} name `{name}` starts with the reserved prefix `amq.`"),
+            )
+            .with_label(span, "reserved by RabbitMQ")
+            .with_help(format!(
+                "RabbitMQ answers 403 ACCESS_REFUSED - {what} name '{name}' contains reserved prefix 'amq.*'"
+            )),
+        );
+    }
+}
+
+fn too_long(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
+    if name.len() > MAX_NAME_BYTES {
+        out.push(
+            Diagnostic::error(
+                Code::NameTooLong,
+                format!("{what} is {} bytes long, more than AMQP's {MAX_NAME_BYTES}", name.len()),
+            )
+            .with_label(span, "too long"),
+        );
+    }
+}
+
+fn undeclared(exchange: &str, role: &str, owner: &str, span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        Code::UndeclaredExchange,
+        format!("{role} `{exchange}` of `{owner}` is not declared by the topology"),
+    )
+    .with_label(span, "never declared")
+    .with_help("RabbitMQ accepts it, but messages sent there are dropped until the exchange exists")
+}

@@ -1,0 +1,82 @@
+//! The front half of the pipeline, from PATH arguments to a linted [`Topology`]:
+//! read → syntax → schema → model (merge) → lint. Used by every command.
+
+use std::path::PathBuf;
+
+use crate::communication::SyncTopics;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{MergeInput, Topology, merge};
+use crate::source::{self, PathError, SourceKind, Sources, Span};
+use crate::{lint, schema, syntax};
+
+/// Everything known after reading and checking the files.
+pub struct Loaded {
+    pub sources: Sources,
+    pub topology: Topology,
+    /// Syntax, schema, merge and lint findings, in that order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads, merges and lints the files under `paths`. Fails only when a path cannot be read
+/// (a usage error); every problem inside a file is a diagnostic.
+pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathError> {
+    let (topology_files, communication_files) = source::discover(paths)?;
+    let mut sources = Sources::default();
+    let mut diagnostics = Vec::new();
+    let mut decls = Vec::with_capacity(topology_files.len());
+    if topology_files.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::NoFiles,
+                format!(
+                    "no queue_topology.xml under {}",
+                    paths
+                        .iter()
+                        .map(|p| format!("`{}`", p.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_help("give the files, or directories holding them (searched recursively)"),
+        );
+    }
+    for path in &topology_files {
+        let src = source::read(path, SourceKind::Topology)?;
+        let id = sources.add(src);
+        let src = sources.get(id);
+        if let Some(reason) = &src.read_error {
+            diagnostics.push(
+                Diagnostic::error(Code::Unreadable, format!("cannot read `{}`: {reason}", src.name))
+                    .with_label(Span::new(id, 0, 0), "not read"),
+            );
+            continue;
+        }
+        let (doc, mut d) = syntax::parse(id, src);
+        diagnostics.append(&mut d);
+        let (decl, mut d) = schema::decode(&doc);
+        diagnostics.append(&mut d);
+        decls.push(decl);
+    }
+    let mut comm_docs = Vec::new();
+    for path in &communication_files {
+        let src = source::read(path, SourceKind::Communication)?;
+        let id = sources.add(src);
+        let (doc, mut d) = syntax::parse(id, sources.get(id));
+        diagnostics.append(&mut d);
+        comm_docs.push(doc);
+    }
+    let sync_topics = SyncTopics::from_documents(&comm_docs);
+    let (topology, mut d) = merge(MergeInput {
+        files: decls,
+        default_connection,
+        sync_topics: &sync_topics,
+    });
+    diagnostics.append(&mut d);
+    diagnostics.extend(lint::lint(&topology));
+    Ok(Loaded {
+        sources,
+        topology,
+        diagnostics,
+    })
+}
+

@@ -1,0 +1,354 @@
+//! Plan stage: the desired topology + what each broker holds → an ordered list of
+//! [`Change`]s. Pure: no I/O; the broker's state arrives as [`ConnectionState`]s.
+//!
+//! - Exchanges and queues: `create` when missing, `unchanged` when equal, `replace` when an
+//!   immutable property differs (type, durable, auto-delete, internal, any argument). Every
+//!   argument is compared, also those RabbitMQ itself does not compare on redeclare (custom
+//!   keys, exchange arguments other than `alternate-exchange`), since a redeclare would
+//!   silently keep the broker's value. Integers compare by value.
+//! - Bindings: `unchanged` when a binding with the same source, destination, routing key
+//!   and arguments exists, else `create`. A binding that is found is never bound again.
+//! - A connection without a URL: every entity `skip`. Offline: every entity `create`.
+//! - Entities on a broker that the files do not declare go to `unmanaged`, or become
+//!   `delete` with `prune` (queues only when they hold no message).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
+use crate::model::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Create,
+    Unchanged,
+    Update,
+    Replace,
+    Delete,
+    Skip,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Unchanged => "unchanged",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Skip => "skip",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntityKind {
+    Exchange,
+    Queue,
+    Binding,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Exchange => "exchange",
+            EntityKind::Queue => "queue",
+            EntityKind::Binding => "binding",
+        }
+    }
+}
+
+/// The entity a change is about: ours for create/replace/unchanged/skip, the broker's for
+/// delete and unmanaged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entity {
+    Exchange(ExchangeSpec),
+    Queue(QueueSpec),
+    Binding(BindingSpec),
+}
+
+impl Entity {
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            Entity::Exchange(_) => EntityKind::Exchange,
+            Entity::Queue(_) => EntityKind::Queue,
+            Entity::Binding(_) => EntityKind::Binding,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Entity::Exchange(e) => e.name.clone(),
+            Entity::Queue(q) => q.name.clone(),
+            Entity::Binding(b) => b.display_name(),
+        }
+    }
+}
+
+/// One property that differs: its name, the broker's value and ours (`None`: absent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Difference {
+    pub property: String,
+    pub broker: Option<Value>,
+    pub ours: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub action: Action,
+    pub connection: String,
+    pub entity: Entity,
+    pub reason: Option<String>,
+    pub differences: Vec<Difference>,
+}
+
+impl Change {
+    pub fn kind(&self) -> EntityKind {
+        self.entity.kind()
+    }
+    pub fn name(&self) -> String {
+        self.entity.name()
+    }
+}
+
+/// What is known of one connection's broker.
+#[derive(Clone, Debug)]
+pub enum ConnectionState {
+    /// No broker is asked: everything would be created.
+    Offline,
+    /// The connection has no URL: it is not provisioned.
+    NoUrl,
+    /// What the broker holds.
+    Live(ConnectionSpecs),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub unmanaged: Vec<Change>,
+}
+
+impl Plan {
+    /// True when applying would do something.
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::Unchanged | Action::Skip))
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+}
+
+/// Plans every connection. `desired` holds the specs of each connection of the topology.
+pub fn plan(
+    desired: &BTreeMap<String, ConnectionSpecs>,
+    states: &BTreeMap<String, ConnectionState>,
+    prune: bool,
+) -> Plan {
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    for (connection, want) in desired {
+        let state = states.get(connection).unwrap_or(&ConnectionState::NoUrl);
+        plan_connection(connection, want, state, prune, &mut changes, &mut unmanaged);
+    }
+    let order = |c: &Change| (c.kind(), c.connection.clone(), c.name());
+    changes.sort_by_key(order);
+    unmanaged.sort_by_key(order);
+    Plan { changes, unmanaged }
+}
+
+fn plan_connection(
+    connection: &str,
+    want: &ConnectionSpecs,
+    state: &ConnectionState,
+    prune: bool,
+    changes: &mut Vec<Change>,
+    unmanaged: &mut Vec<Change>,
+) {
+    let change = |action, entity, reason: Option<String>, differences| Change {
+        action,
+        connection: connection.to_string(),
+        entity,
+        reason,
+        differences,
+    };
+    let have = match state {
+        ConnectionState::Offline | ConnectionState::NoUrl => {
+            let (action, reason) = match state {
+                ConnectionState::NoUrl => (
+                    Action::Skip,
+                    Some(format!(
+                        "connection `{connection}` has no URL (give --connection {connection}=URL or {}); Magento's `db` connection is a MySQL queue, not RabbitMQ",
+                        crate::connection::env_var("CONNECTION", connection)
+                    )),
+                ),
+                _ => (Action::Create, None),
+            };
+            let all = want
+                .exchanges
+                .iter()
+                .cloned()
+                .map(Entity::Exchange)
+                .chain(want.queues.iter().cloned().map(Entity::Queue))
+                .chain(want.bindings.iter().cloned().map(Entity::Binding));
+            for entity in all {
+                changes.push(change(action, entity, reason.clone(), Vec::new()));
+            }
+            return;
+        }
+        ConnectionState::Live(have) => have,
+    };
+
+    let broker_exchanges: HashMap<&str, &ExchangeSpec> =
+        have.exchanges.iter().map(|e| (e.name.as_str(), e)).collect();
+    for ex in &want.exchanges {
+        let (action, diffs) = match broker_exchanges.get(ex.name.as_str()) {
+            None => (Action::Create, Vec::new()),
+            Some(b) => compare_exchange(b, ex),
+        };
+        let reason = reason_for(action, &diffs);
+        changes.push(change(action, Entity::Exchange(ex.clone()), reason, diffs));
+    }
+    let broker_queues: HashMap<&str, &QueueSpec> =
+        have.queues.iter().map(|q| (q.name.as_str(), q)).collect();
+    for q in &want.queues {
+        let (action, diffs) = match broker_queues.get(q.name.as_str()) {
+            None => (Action::Create, Vec::new()),
+            Some(b) => compare_queue(b, q),
+        };
+        let mut reason = reason_for(action, &diffs);
+        if action == Action::Replace {
+            if let Some(n) = broker_queues.get(q.name.as_str()).and_then(|b| b.messages) {
+                if n > 0 {
+                    reason = Some(format!(
+                        "{}; the queue holds {n} message(s): it is never deleted while it does",
+                        reason.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        changes.push(change(action, Entity::Queue(q.clone()), reason, diffs));
+    }
+    for b in &want.bindings {
+        let found = have
+            .bindings
+            .iter()
+            .any(|h| h.key == b.key && h.arguments == b.arguments);
+        let action = if found { Action::Unchanged } else { Action::Create };
+        changes.push(change(action, Entity::Binding(b.clone()), None, Vec::new()));
+    }
+
+    // What the broker has and the files do not declare.
+    let ours_ex: HashMap<&str, ()> = want.exchanges.iter().map(|e| (e.name.as_str(), ())).collect();
+    let ours_q: HashMap<&str, ()> = want.queues.iter().map(|q| (q.name.as_str(), ())).collect();
+    for e in &have.exchanges {
+        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains_key(e.name.as_str()) {
+            continue;
+        }
+        let entity = Entity::Exchange(e.clone());
+        if prune {
+            changes.push(change(Action::Delete, entity, Some("not declared in the files (--prune)".into()), Vec::new()));
+        } else {
+            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
+        }
+    }
+    for q in &have.queues {
+        if q.name.starts_with("amq.") || ours_q.contains_key(q.name.as_str()) {
+            continue;
+        }
+        let entity = Entity::Queue(q.clone());
+        let holds = q.messages.unwrap_or(0);
+        if prune && holds == 0 {
+            changes.push(change(Action::Delete, entity, Some("not declared in the files, and empty (--prune; deleted with if-empty)".into()), Vec::new()));
+        } else {
+            let reason = (prune && holds > 0)
+                .then(|| format!("not deleted: it holds {holds} message(s)"));
+            unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
+        }
+    }
+    for b in &have.bindings {
+        if b.key.source.is_empty() {
+            continue;
+        }
+        let ours = want
+            .bindings
+            .iter()
+            .any(|w| w.key == b.key && w.arguments == b.arguments);
+        if ours {
+            continue;
+        }
+        let entity = Entity::Binding(b.clone());
+        if prune {
+            changes.push(change(Action::Delete, entity, Some("not declared in the files (--prune)".into()), Vec::new()));
+        } else {
+            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
+        }
+    }
+}
+
+fn reason_for(action: Action, diffs: &[Difference]) -> Option<String> {
+    (action == Action::Replace).then(|| {
+        let props: Vec<_> = diffs.iter().map(|d| d.property.as_str()).collect();
+        format!(
+            "{} cannot change on a live broker: it must be deleted and declared again",
+            props.join(", ")
+        )
+    })
+}
+
+fn differ<T: PartialEq + Clone>(
+    property: &str,
+    broker: &T,
+    ours: &T,
+    wrap: fn(T) -> Value,
+    out: &mut Vec<Difference>,
+) {
+    if broker != ours {
+        out.push(Difference {
+            property: property.to_string(),
+            broker: Some(wrap(broker.clone())),
+            ours: Some(wrap(ours.clone())),
+        });
+    }
+}
+
+fn compare_arguments(
+    broker: &BTreeMap<String, Value>,
+    ours: &BTreeMap<String, Value>,
+    out: &mut Vec<Difference>,
+) {
+    let mut names: Vec<&String> = broker.keys().chain(ours.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (b, o) = (broker.get(name), ours.get(name));
+        if b != o {
+            out.push(Difference {
+                property: format!("arguments.{name}"),
+                broker: b.cloned(),
+                ours: o.cloned(),
+            });
+        }
+    }
+}
+
+fn compare_exchange(broker: &ExchangeSpec, ours: &ExchangeSpec) -> (Action, Vec<Difference>) {
+    let mut d = Vec::new();
+    differ("type", &broker.kind, &ours.kind, Value::Str, &mut d);
+    differ("durable", &broker.durable, &ours.durable, Value::Bool, &mut d);
+    differ("auto_delete", &broker.auto_delete, &ours.auto_delete, Value::Bool, &mut d);
+    differ("internal", &broker.internal, &ours.internal, Value::Bool, &mut d);
+    compare_arguments(&broker.arguments, &ours.arguments, &mut d);
+    let action = if d.is_empty() { Action::Unchanged } else { Action::Replace };
+    (action, d)
+}
+
+fn compare_queue(broker: &QueueSpec, ours: &QueueSpec) -> (Action, Vec<Difference>) {
+    let mut d = Vec::new();
+    differ("durable", &broker.durable, &ours.durable, Value::Bool, &mut d);
+    differ("auto_delete", &broker.auto_delete, &ours.auto_delete, Value::Bool, &mut d);
+    compare_arguments(&broker.arguments, &ours.arguments, &mut d);
+    let action = if d.is_empty() { Action::Unchanged } else { Action::Replace };
+    (action, d)
+}

@@ -1,0 +1,51 @@
+//! GitHub Actions workflow annotations: one `::error`/`::warning` line per diagnostic.
+
+use crate::diagnostic::Diagnostic;
+use crate::source::Sources;
+
+/// Escapes a property value (`file`, `title`) of a workflow command.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Escapes the message of a workflow command.
+fn data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+pub fn render(diagnostics: &[Diagnostic], sources: &Sources) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let mut props = Vec::new();
+        if let Some(span) = d.primary() {
+            let (file, line, column) = sources.location(span);
+            props.push(format!("file={}", property(file)));
+            props.push(format!("line={line}"));
+            props.push(format!("col={column}"));
+        }
+        props.push(format!("title={}", property(d.code.as_str())));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        out.push_str(&format!(
+            "::{} {}::{}\n",
+            d.severity.as_str(),
+            props.join(","),
+            data(&message)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_per_workflow_command_rules() {
+        assert_eq!(data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(property("C:\\x,y"), "C%3A\\x%2Cy");
+    }
+}

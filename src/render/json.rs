@@ -1,0 +1,195 @@
+//! JSON output: the wire types of the contract (`schemas/*.schema.json` describe them) and
+//! their construction from diagnostics, topology and plan. One document per run.
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Topology, Value};
+use crate::plan::{Change, Plan};
+use crate::source::Sources;
+
+#[derive(Serialize)]
+pub struct DiagnosticJson {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ExchangeJson {
+    pub connection: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct QueueJson {
+    pub connection: String,
+    pub name: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+    pub origin: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct BindingJson {
+    pub connection: String,
+    pub source: String,
+    pub destination: String,
+    pub destination_type: &'static str,
+    pub routing_key: String,
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct TopologyJson {
+    pub exchanges: Vec<ExchangeJson>,
+    pub queues: Vec<QueueJson>,
+    pub bindings: Vec<BindingJson>,
+}
+
+#[derive(Serialize)]
+pub struct DifferenceJson {
+    pub property: String,
+    pub broker: serde_json::Value,
+    pub ours: serde_json::Value,
+}
+
+#[derive(Serialize)]
+pub struct ChangeJson {
+    pub action: &'static str,
+    pub kind: &'static str,
+    pub connection: String,
+    pub name: String,
+    pub reason: Option<String>,
+    pub differences: Vec<DifferenceJson>,
+}
+
+#[derive(Serialize)]
+pub struct LintJson {
+    pub diagnostics: Vec<DiagnosticJson>,
+}
+
+#[derive(Serialize)]
+pub struct PlanJson {
+    pub topology: TopologyJson,
+    pub diagnostics: Vec<DiagnosticJson>,
+    pub changes: Vec<ChangeJson>,
+    pub unmanaged: Vec<ChangeJson>,
+}
+
+pub fn diagnostics(list: &[Diagnostic], sources: &Sources) -> Vec<DiagnosticJson> {
+    list.iter()
+        .map(|d| {
+            let loc = d.primary().map(|s| sources.location(s));
+            DiagnosticJson {
+                severity: d.severity.as_str(),
+                code: d.code.as_str(),
+                message: d.message.clone(),
+                file: loc.map(|l| l.0.to_string()),
+                line: loc.map(|l| l.1),
+                column: loc.map(|l| l.2),
+                help: d.help.clone(),
+            }
+        })
+        .collect()
+}
+
+pub fn topology(t: &Topology) -> TopologyJson {
+    TopologyJson {
+        exchanges: t
+            .sorted_exchanges()
+            .into_iter()
+            .map(|e| ExchangeJson {
+                connection: e.connection.value.clone(),
+                name: e.name.value.clone(),
+                kind: e.kind.value.clone(),
+                durable: e.durable.value,
+                auto_delete: e.auto_delete.value,
+                internal: e.internal.value,
+                arguments: e.arguments.to_json(),
+            })
+            .collect(),
+        queues: t
+            .sorted_queues()
+            .into_iter()
+            .map(|q| QueueJson {
+                connection: q.connection.value.clone(),
+                name: q.name.value.clone(),
+                durable: q.durable.value,
+                auto_delete: q.auto_delete.value,
+                arguments: q.arguments.to_json(),
+                origin: q.origin.as_str(),
+            })
+            .collect(),
+        bindings: t
+            .sorted_bindings()
+            .into_iter()
+            .map(|b| BindingJson {
+                connection: b.connection.clone(),
+                source: b.source.clone(),
+                destination: b.destination.value.clone(),
+                destination_type: b.destination_type.as_str(),
+                routing_key: b.routing_key.value.clone(),
+                arguments: b.arguments.to_json(),
+            })
+            .collect(),
+    }
+}
+
+fn value_json(v: &Option<Value>) -> serde_json::Value {
+    v.as_ref().map(Value::to_json).unwrap_or(serde_json::Value::Null)
+}
+
+pub fn changes(list: &[Change]) -> Vec<ChangeJson> {
+    list.iter()
+        .map(|c| ChangeJson {
+            action: c.action.as_str(),
+            kind: c.kind().as_str(),
+            connection: c.connection.clone(),
+            name: c.name(),
+            reason: c.reason.clone(),
+            differences: c
+                .differences
+                .iter()
+                .map(|d| DifferenceJson {
+                    property: d.property.clone(),
+                    broker: value_json(&d.broker),
+                    ours: value_json(&d.ours),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn to_string<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("wire types always serialize");
+    s.push('\n');
+    s
+}
+
+pub fn lint(list: &[Diagnostic], sources: &Sources) -> String {
+    to_string(&LintJson {
+        diagnostics: diagnostics(list, sources),
+    })
+}
+
+pub fn plan(t: &Topology, list: &[Diagnostic], sources: &Sources, plan: &Plan) -> String {
+    to_string(&PlanJson {
+        topology: topology(t),
+        diagnostics: diagnostics(list, sources),
+        changes: changes(&plan.changes),
+        unmanaged: changes(&plan.unmanaged),
+    })
+}

@@ -1,0 +1,157 @@
+//! RabbitMQ's own rules for queue arguments, as a table.
+//!
+//! Each entry was checked against a real broker (RabbitMQ 3.10.8; see
+//! `tests/broker_rules.rs`, which declares every case and asserts the broker's answer).
+//! Used by the model (to send integer arguments given as strings as integers, as Magento
+//! does) and by lint (to report what the broker would refuse, before it sees it).
+
+/// The queue types of `x-queue-type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueType {
+    Classic,
+    Quorum,
+    Stream,
+}
+
+impl QueueType {
+    pub fn parse(s: &str) -> Option<QueueType> {
+        match s {
+            "classic" => Some(QueueType::Classic),
+            "quorum" => Some(QueueType::Quorum),
+            "stream" => Some(QueueType::Stream),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+            QueueType::Stream => "stream",
+        }
+    }
+
+    /// The module name RabbitMQ puts in its "not applicable" errors.
+    pub fn module(self) -> &'static str {
+        match self {
+            QueueType::Classic => "rabbit_classic_queue",
+            QueueType::Quorum => "rabbit_quorum_queue",
+            QueueType::Stream => "rabbit_stream_queue",
+        }
+    }
+}
+
+/// What values an argument takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// An AMQP integer in `min..=max`.
+    Int { min: i64, max: i64 },
+    Str,
+    Bool,
+    /// A string from a fixed set.
+    Enum(&'static [&'static str]),
+    /// `x-max-age`: digits then one of Y M D h m s.
+    MaxAge,
+}
+
+/// One known queue argument.
+#[derive(Clone, Copy, Debug)]
+pub struct ArgSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Queue types that accept it.
+    pub types: &'static [QueueType],
+}
+
+use QueueType::{Classic as C, Quorum as Q, Stream as S};
+
+/// RabbitMQ's largest expiry timer: TTLs and `x-expires` above it are refused.
+pub const MAX_EXPIRY: i64 = 4_294_967_295;
+
+pub const QUEUE_ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "x-message-ttl", kind: Kind::Int { min: 0, max: MAX_EXPIRY }, types: &[C, Q] },
+    ArgSpec { name: "x-expires", kind: Kind::Int { min: 1, max: MAX_EXPIRY }, types: &[C, Q] },
+    ArgSpec { name: "x-max-length", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[C, Q] },
+    ArgSpec { name: "x-max-length-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[C, Q, S] },
+    ArgSpec { name: "x-max-priority", kind: Kind::Int { min: 0, max: 255 }, types: &[C] },
+    ArgSpec { name: "x-overflow", kind: Kind::Enum(&["drop-head", "reject-publish", "reject-publish-dlx"]), types: &[C, Q] },
+    ArgSpec { name: "x-dead-letter-exchange", kind: Kind::Str, types: &[C, Q] },
+    ArgSpec { name: "x-dead-letter-routing-key", kind: Kind::Str, types: &[C, Q] },
+    ArgSpec { name: "x-dead-letter-strategy", kind: Kind::Enum(&["at-most-once", "at-least-once"]), types: &[Q] },
+    ArgSpec { name: "x-single-active-consumer", kind: Kind::Bool, types: &[C, Q] },
+    ArgSpec { name: "x-queue-type", kind: Kind::Enum(&["classic", "quorum", "stream"]), types: &[C, Q, S] },
+    ArgSpec { name: "x-queue-mode", kind: Kind::Enum(&["default", "lazy"]), types: &[C] },
+    ArgSpec { name: "x-queue-version", kind: Kind::Int { min: 1, max: 2 }, types: &[C] },
+    ArgSpec { name: "x-queue-master-locator", kind: Kind::Enum(&["min-masters", "client-local", "random"]), types: &[C] },
+    ArgSpec { name: "x-queue-leader-locator", kind: Kind::Enum(&["client-local", "balanced", "random", "least-leaders"]), types: &[Q, S] },
+    ArgSpec { name: "x-delivery-limit", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
+    ArgSpec { name: "x-quorum-initial-group-size", kind: Kind::Int { min: 1, max: i64::MAX }, types: &[Q] },
+    ArgSpec { name: "x-max-in-memory-length", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
+    ArgSpec { name: "x-max-in-memory-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
+    ArgSpec { name: "x-max-age", kind: Kind::MaxAge, types: &[S] },
+    ArgSpec { name: "x-stream-max-segment-size-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[S] },
+    ArgSpec { name: "x-initial-cluster-size", kind: Kind::Int { min: 1, max: i64::MAX }, types: &[S] },
+];
+
+/// Names of every known queue argument, for "did you mean".
+pub fn queue_arg_names() -> Vec<&'static str> {
+    QUEUE_ARGS.iter().map(|a| a.name).collect()
+}
+
+pub fn queue_arg(name: &str) -> Option<&'static ArgSpec> {
+    QUEUE_ARGS.iter().find(|a| a.name == name)
+}
+
+/// True when RabbitMQ requires the queue argument `name` to be an integer.
+pub fn is_integer_queue_arg(name: &str) -> bool {
+    matches!(queue_arg(name), Some(ArgSpec { kind: Kind::Int { .. }, .. }))
+}
+
+/// `x-max-age` syntax: one or more digits, then a unit among Y M D h m s.
+pub fn valid_max_age(s: &str) -> bool {
+    let Some(unit) = s.chars().last() else {
+        return false;
+    };
+    let digits = &s[..s.len() - unit.len_utf8()];
+    "YMDhms".contains(unit) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Exchange types RabbitMQ knows without plugins; `x-…` types come from plugins.
+pub const EXCHANGE_TYPES: &[&str] = &["direct", "fanout", "topic", "headers"];
+
+/// Exchanges every vhost has: they count as declared.
+pub const BUILTIN_EXCHANGES: &[&str] = &[
+    "",
+    "amq.direct",
+    "amq.fanout",
+    "amq.topic",
+    "amq.headers",
+    "amq.match",
+    "amq.rabbitmq.trace",
+];
+
+/// `x-match` values of a headers binding.
+pub const X_MATCH: &[&str] = &["all", "any", "all-with-x", "any-with-x"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_syntax() {
+        for ok in ["1D", "30m", "7Y", "100s", "12h", "3M"] {
+            assert!(valid_max_age(ok), "{ok}");
+        }
+        for bad in ["5X", "D", "", "1.5h", "-1D", "10"] {
+            assert!(!valid_max_age(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn integer_arguments() {
+        assert!(is_integer_queue_arg("x-message-ttl"));
+        assert!(is_integer_queue_arg("x-max-priority"));
+        assert!(!is_integer_queue_arg("x-dead-letter-exchange"));
+        assert!(!is_integer_queue_arg("custom"));
+    }
+}

@@ -1,0 +1,283 @@
+//! Read stage: turns the PATH arguments into [`Source`]s held in one [`Sources`] table.
+//!
+//! Takes: the paths a user gave (files, or directories searched recursively for
+//! `queue_topology.xml`). Gives: every file's text, in the contract's merge order (command
+//! line order; inside a directory, sorted by path), plus the `communication.xml` found beside
+//! each topology file. Every [`Span`] in later stages is a byte range into one
+//! `Source::text`, and [`Sources::location`] turns it into a 1-based line and column.
+//!
+//! Symbolic links met while walking a directory are not followed, so a walk never reads
+//! outside the tree it was given.
+
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused with a diagnostic instead of being read.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file. Invariant: `start <= end <= text.len()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// A value together with the place in a file that gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// What kind of file a source is: it decides which parser reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Topology,
+    Communication,
+}
+
+/// One file's text. `text` is the file decoded as UTF-8; bytes that are not UTF-8 were
+/// replaced (and `invalid_utf8_at` says where the first one was).
+#[derive(Debug)]
+pub struct Source {
+    /// The path as the user gave it (or as found under a directory they gave).
+    pub name: String,
+    pub text: String,
+    pub kind: SourceKind,
+    pub invalid_utf8_at: Option<usize>,
+    /// The file could not be read: the OS error, and `text` is empty.
+    pub read_error: Option<String>,
+    line_starts: Vec<u32>,
+}
+
+impl Source {
+    pub fn new(name: String, text: String, kind: SourceKind) -> Source {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| (i + 1) as u32),
+            )
+            .collect();
+        Source {
+            name,
+            text,
+            kind,
+            invalid_utf8_at: None,
+            read_error: None,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn location(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let column = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line + 1, column + 1)
+    }
+}
+
+/// Every file read in one run. Spans resolve through it.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<Source>,
+}
+
+impl Sources {
+    pub fn add(&mut self, source: Source) -> FileId {
+        self.files.push(source);
+        FileId((self.files.len() - 1) as u32)
+    }
+
+    pub fn get(&self, id: FileId) -> &Source {
+        self.files
+            .get(id.0 as usize)
+            .expect("a FileId is only made by Sources::add")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &Source)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (FileId(i as u32), s))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// File name, line and column (1-based) of the start of a span.
+    pub fn location(&self, span: Span) -> (&str, usize, usize) {
+        let source = self.get(span.file);
+        let (line, column) = source.location(span.start as usize);
+        (&source.name, line, column)
+    }
+}
+
+/// A PATH argument that names nothing readable: a usage error (exit 64).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{path}`: {reason}")]
+pub struct PathError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Expands the PATH arguments into the ordered list of files to read.
+///
+/// Returns every topology file in merge order, each followed by nothing; the
+/// `communication.xml` files found beside them come in a second list, in the same order.
+pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), PathError> {
+    let mut topology = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| PathError {
+            path: path.display().to_string(),
+            reason: io_reason(&e),
+        })?;
+        if meta.is_dir() {
+            walk(path, &mut topology).map_err(|e| PathError {
+                path: path.display().to_string(),
+                reason: io_reason(&e),
+            })?;
+        } else {
+            topology.push(path.clone());
+        }
+    }
+    let mut communication = Vec::new();
+    for file in &topology {
+        if let Some(dir) = file.parent() {
+            let candidate = dir.join("communication.xml");
+            if candidate.is_file() && !communication.contains(&candidate) {
+                communication.push(candidate);
+            }
+        }
+    }
+    Ok((topology, communication))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        if meta.is_dir() {
+            walk(&path, out)?;
+        } else if path.file_name().is_some_and(|n| n == "queue_topology.xml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Reads one file into a [`Source`]. An oversized file becomes a source with `read_error`
+/// set, reported like any other problem; a file the OS refuses is a usage error.
+pub fn read(path: &Path, kind: SourceKind) -> Result<Source, PathError> {
+    let name = path.display().to_string();
+    let fail = |e: std::io::Error| PathError {
+        path: name.clone(),
+        reason: io_reason(&e),
+    };
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if meta.len() > MAX_FILE_BYTES {
+        let mut s = Source::new(name, String::new(), kind);
+        s.read_error = Some(format!(
+            "the file is {} bytes, more than the {} bytes this tool reads",
+            meta.len(),
+            MAX_FILE_BYTES
+        ));
+        return Ok(s);
+    }
+    let bytes = std::fs::read(path).map_err(fail)?;
+    Ok(from_bytes(name, bytes, kind))
+}
+
+/// Decodes bytes as UTF-8, remembering where the first invalid byte was.
+pub fn from_bytes(name: String, bytes: Vec<u8>, kind: SourceKind) -> Source {
+    match String::from_utf8(bytes) {
+        Ok(text) => Source::new(name, text, kind),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let mut s = Source::new(name, text, kind);
+            s.invalid_utf8_at = Some(at);
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_is_one_based_and_counts_characters() {
+        let s = Source::new("f".into(), "ab\n\u{e9}x\n".into(), SourceKind::Topology);
+        assert_eq!(s.location(0), (1, 1));
+        assert_eq!(s.location(3), (2, 1));
+        // 'x' follows a two-byte character: byte 5, column 2
+        assert_eq!(s.location(5), (2, 2));
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let s = from_bytes("f".into(), b"<a>\xff</a>".to_vec(), SourceKind::Topology);
+        assert_eq!(s.invalid_utf8_at, Some(3));
+    }
+}

@@ -1,0 +1,114 @@
+//! Broker-facing entity specs: an exchange, queue or binding exactly as it is declared on
+//! (or read from) a broker, with no spans. The plan compares the specs made from the model
+//! with the specs read from a broker; apply declares specs.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Arguments, DestinationType, Topology, Value};
+
+pub type ArgMap = BTreeMap<String, Value>;
+
+pub fn arg_map(args: &Arguments) -> ArgMap {
+    args.iter()
+        .map(|a| (a.name.value.clone(), a.value.clone()))
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExchangeSpec {
+    pub name: String,
+    pub kind: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    pub arguments: ArgMap,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSpec {
+    pub name: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub arguments: ArgMap,
+    /// Messages in the queue, when read from a broker.
+    pub messages: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BindingKey {
+    pub source: String,
+    pub destination: String,
+    pub destination_type: DestinationType,
+    pub routing_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BindingSpec {
+    pub key: BindingKey,
+    pub arguments: ArgMap,
+}
+
+impl BindingSpec {
+    pub fn display_name(&self) -> String {
+        format!(
+            "{} -> {} [{}]",
+            self.key.source, self.key.destination, self.key.routing_key
+        )
+    }
+}
+
+/// All entities of one connection (one vhost of one broker).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConnectionSpecs {
+    pub exchanges: Vec<ExchangeSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub bindings: Vec<BindingSpec>,
+}
+
+/// The desired specs of one connection, sorted as the contract sorts them.
+pub fn desired(topology: &Topology, connection: &str) -> ConnectionSpecs {
+    let exchanges = topology
+        .sorted_exchanges()
+        .into_iter()
+        .filter(|e| e.connection.value == connection)
+        .map(|e| ExchangeSpec {
+            name: e.name.value.clone(),
+            kind: e.kind.value.clone(),
+            durable: e.durable.value,
+            auto_delete: e.auto_delete.value,
+            internal: e.internal.value,
+            arguments: arg_map(&e.arguments),
+        })
+        .collect();
+    let queues = topology
+        .sorted_queues()
+        .into_iter()
+        .filter(|q| q.connection.value == connection)
+        .map(|q| QueueSpec {
+            name: q.name.value.clone(),
+            durable: q.durable.value,
+            auto_delete: q.auto_delete.value,
+            arguments: arg_map(&q.arguments),
+            messages: None,
+        })
+        .collect();
+    let bindings = topology
+        .sorted_bindings()
+        .into_iter()
+        .filter(|b| b.connection == connection)
+        .map(|b| BindingSpec {
+            key: BindingKey {
+                source: b.source.clone(),
+                destination: b.destination.value.clone(),
+                destination_type: b.destination_type,
+                routing_key: b.routing_key.value.clone(),
+            },
+            arguments: arg_map(&b.arguments),
+        })
+        .collect();
+    ConnectionSpecs {
+        exchanges,
+        queues,
+        bindings,
+    }
+}

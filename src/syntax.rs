@@ -1,0 +1,422 @@
+//! Syntax stage: one file's text → a [`Document`], a plain element tree with byte spans.
+//!
+//! Takes: a [`Source`](crate::source::Source). Gives: the tree and the syntax diagnostics
+//! (well-formedness, encoding, DOCTYPE, entities, nesting depth). It never panics, never
+//! expands an entity other than XML's five predefined ones and character references, and
+//! never fetches anything: a DOCTYPE is reported and skipped. Elements nested deeper than
+//! [`MAX_DEPTH`] are reported once and left out of the tree, so the tree stays shallow.
+//!
+//! It knows nothing of the topology format: which elements and attributes are allowed is
+//! the `schema` stage's business.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Source, Span};
+
+/// Deepest element nesting kept in the tree. The format itself needs six levels.
+pub const MAX_DEPTH: usize = 32;
+
+/// An attribute, with the span of its name and of its value (inside the quotes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub name: String,
+    pub name_span: Span,
+    pub value: String,
+    pub value_span: Span,
+}
+
+/// An element. `span` covers the start tag; `name_span` the tag name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Element {
+    pub name: String,
+    pub name_span: Span,
+    pub span: Span,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Element>,
+    /// Character data directly inside the element (entities resolved), untrimmed.
+    pub text: String,
+    /// Span of the character data, when there is some.
+    pub text_span: Option<Span>,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+/// A parsed file: its root element, if the file got that far.
+#[derive(Debug)]
+pub struct Document {
+    pub file: FileId,
+    pub root: Option<Element>,
+}
+
+/// Parses one source. Returns every syntax problem found; after a well-formedness error the
+/// rest of the file is not read (the tree holds what came before it).
+pub fn parse(file: FileId, source: &Source) -> (Document, Vec<Diagnostic>) {
+    let mut parser = Parser {
+        file,
+        text: &source.text,
+        diagnostics: Vec::new(),
+        stack: Vec::new(),
+        root: None,
+        overflow: 0,
+    };
+    if let Some(at) = source.invalid_utf8_at {
+        parser.diagnostics.push(
+            Diagnostic::error(Code::Encoding, "the file is not valid UTF-8")
+                .with_label(Span::new(file, at, at + 1), "this byte is not UTF-8")
+                .with_help("save the file as UTF-8, the encoding Magento reads"),
+        );
+        return (Document { file, root: None }, parser.diagnostics);
+    }
+    if source.text.trim().is_empty() {
+        parser.diagnostics.push(
+            Diagnostic::error(Code::Syntax, "the file is empty")
+                .with_label(Span::new(file, 0, 0), "expected a <config> element")
+                .with_help("a queue_topology.xml holds one <config> element"),
+        );
+        return (Document { file, root: None }, parser.diagnostics);
+    }
+    parser.run();
+    let root = parser.root.take();
+    (Document { file, root }, parser.diagnostics)
+}
+
+struct Parser<'a> {
+    file: FileId,
+    text: &'a str,
+    diagnostics: Vec<Diagnostic>,
+    stack: Vec<Element>,
+    root: Option<Element>,
+    /// Depth of elements being skipped below MAX_DEPTH.
+    overflow: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start.min(self.text.len()), end.min(self.text.len()))
+    }
+
+    /// Byte offset of `part`, a slice of `self.text`, or None when it is not one.
+    fn offset_of(&self, part: &str) -> Option<usize> {
+        let base = self.text.as_ptr() as usize;
+        let p = part.as_ptr() as usize;
+        (p >= base && p + part.len() <= base + self.text.len()).then(|| p - base)
+    }
+
+    fn run(&mut self) {
+        let bom = if self.text.starts_with('\u{feff}') { 3 } else { 0 };
+        let body: &'a str = &self.text[bom..];
+        let mut reader = Reader::from_str(body);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.trim_text(false);
+        loop {
+            let before = reader.buffer_position() as usize + bom;
+            let event = reader.read_event();
+            let after = reader.buffer_position() as usize + bom;
+            match event {
+                Ok(Event::Start(e)) => self.start(&e, before, after, false),
+                Ok(Event::Empty(e)) => self.start(&e, before, after, true),
+                Ok(Event::End(_)) => self.end(after),
+                Ok(Event::Text(t)) => {
+                    let raw: &str = &t;
+                    let start = self.offset_of(raw).unwrap_or(before);
+                    let end = start + raw.len();
+                    self.text_data(raw, start, end);
+                }
+                Ok(Event::CData(t)) => {
+                    let raw: &str = &t;
+                    let start = self.offset_of(raw).unwrap_or(before);
+                    self.text_data(raw, start, start + raw.len());
+                }
+                Ok(Event::GeneralRef(r)) => {
+                    let name: &str = &r;
+                    let resolved = if r.is_char_ref() {
+                        r.resolve_char_ref().ok().flatten()
+                    } else {
+                        predefined(name)
+                    };
+                    match resolved {
+                        Some(c) => self.text_data(&c.to_string(), before, after),
+                        None => self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::Entity,
+                                format!("the entity `&{name};` is not defined"),
+                            )
+                            .with_label(self.span(before, after), "undefined entity")
+                            .with_help(
+                                "only &amp; &lt; &gt; &apos; &quot; and character references \
+                                 are read; entities are never expanded",
+                            ),
+                        ),
+                    }
+                }
+                Ok(Event::DocType(_)) => self.diagnostics.push(
+                    Diagnostic::error(Code::Doctype, "DOCTYPE declarations are not allowed")
+                        .with_label(self.span(before, after), "this DOCTYPE is ignored")
+                        .with_help(
+                            "entities are never expanded and external DTDs never fetched; \
+                             remove the DOCTYPE",
+                        ),
+                ),
+                Ok(Event::Decl(_) | Event::PI(_) | Event::Comment(_)) => {}
+                Ok(Event::Eof) => {
+                    self.eof();
+                    break;
+                }
+                Err(e) => {
+                    let at = reader.error_position() as usize + bom;
+                    let message = match &e {
+                        quick_xml::Error::Escape(esc) => format!("bad reference: {esc}"),
+                        other => other.to_string(),
+                    };
+                    let code = if matches!(e, quick_xml::Error::Escape(_)) {
+                        Code::Entity
+                    } else {
+                        Code::Syntax
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::error(code, format!("malformed XML: {message}"))
+                            .with_label(self.span(at, at + 1), "here"),
+                    );
+                    break;
+                }
+            }
+        }
+        // Attach whatever is still open, so the tree holds what was read.
+        while let Some(element) = self.stack.pop() {
+            self.attach(element);
+        }
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, before: usize, after: usize, empty: bool) {
+        if self.overflow > 0 || self.stack.len() >= MAX_DEPTH {
+            if self.overflow == 0 {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::TooDeep,
+                        format!("elements are nested more than {MAX_DEPTH} levels deep"),
+                    )
+                    .with_label(self.span(before, after), "this element and its content are ignored"),
+                );
+            }
+            if !empty {
+                self.overflow += 1;
+            }
+            return;
+        }
+        if self.stack.is_empty() && self.root.is_some() {
+            self.diagnostics.push(
+                Diagnostic::error(Code::Syntax, "malformed XML: more than one root element")
+                    .with_label(self.span(before, after), "second root element"),
+            );
+        }
+        let content: &str = e;
+        let start = self
+            .offset_of(content)
+            .map(|o| o.saturating_sub(1))
+            .unwrap_or(before);
+        let name = e.name().as_ref().to_string();
+        let name_start = start + 1;
+        let mut element = Element {
+            name_span: self.span(name_start, name_start + name.len()),
+            name,
+            span: self.span(start, after),
+            attrs: Vec::new(),
+            children: Vec::new(),
+            text: String::new(),
+            text_span: None,
+        };
+        for attr in e.attributes().with_checks(true) {
+            match attr {
+                Ok(attr) => {
+                    let key = attr.key.as_ref();
+                    let name_span = self
+                        .offset_of(key)
+                        .map(|o| self.span(o, o + key.len()))
+                        .unwrap_or(element.name_span);
+                    let raw: &str = &attr.value;
+                    let value_span = self
+                        .offset_of(raw)
+                        .map(|o| self.span(o, o + raw.len()))
+                        .unwrap_or(name_span);
+                    let value = match attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                        Ok(v) => v.into_owned(),
+                        Err(err) => {
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    Code::Entity,
+                                    format!("bad reference in attribute `{key}`: {err}"),
+                                )
+                                .with_label(value_span, "entities are never expanded"),
+                            );
+                            raw.to_string()
+                        }
+                    };
+                    element.attrs.push(Attr {
+                        name: key.to_string(),
+                        name_span,
+                        value,
+                        value_span,
+                    });
+                }
+                Err(err) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::Syntax, format!("malformed attribute: {err}"))
+                            .with_label(element.span, "in this tag"),
+                    );
+                    break;
+                }
+            }
+        }
+        if empty {
+            self.attach(element);
+        } else {
+            self.stack.push(element);
+        }
+    }
+
+    fn end(&mut self, _after: usize) {
+        if self.overflow > 0 {
+            self.overflow -= 1;
+            return;
+        }
+        if let Some(element) = self.stack.pop() {
+            self.attach(element);
+        }
+    }
+
+    fn attach(&mut self, element: Element) {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(element),
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(element);
+                }
+            }
+        }
+    }
+
+    fn text_data(&mut self, text: &str, start: usize, end: usize) {
+        if self.overflow > 0 {
+            return;
+        }
+        let span = self.span(start, end);
+        match self.stack.last_mut() {
+            Some(top) => {
+                top.text.push_str(text);
+                top.text_span = Some(match top.text_span {
+                    Some(s) => Span::new(s.file, s.start as usize, end),
+                    None => span,
+                });
+            }
+            None if !text.trim().is_empty() => self.diagnostics.push(
+                Diagnostic::error(Code::Syntax, "malformed XML: text outside the root element")
+                    .with_label(span, "unexpected text"),
+            ),
+            None => {}
+        }
+    }
+
+    fn eof(&mut self) {
+        if let Some(open) = self.stack.last() {
+            let d = Diagnostic::error(
+                Code::Syntax,
+                format!("malformed XML: the element <{}> is never closed", open.name),
+            )
+            .with_label(open.span, "opened here");
+            self.diagnostics.push(d);
+        } else if self.root.is_none() && self.overflow == 0 {
+            let end = self.text.len();
+            self.diagnostics.push(
+                Diagnostic::error(Code::Syntax, "malformed XML: no root element")
+                    .with_label(self.span(end, end), "expected a <config> element"),
+            );
+        }
+    }
+}
+
+fn predefined(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "apos" => Some('\''),
+        "quot" => Some('"'),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceKind;
+
+    fn parse_str(text: &str) -> (Document, Vec<Diagnostic>) {
+        let source = Source::new("t.xml".into(), text.into(), SourceKind::Topology);
+        parse(FileId(0), &source)
+    }
+
+    #[test]
+    fn keeps_attribute_spans() {
+        let text = r#"<config><exchange name="ex"/></config>"#;
+        let (doc, diags) = parse_str(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let ex = &doc.root.unwrap().children[0];
+        let attr = ex.attr("name").unwrap();
+        assert_eq!(&text[attr.value_span.start as usize..attr.value_span.end as usize], "ex");
+        assert_eq!(&text[attr.name_span.start as usize..attr.name_span.end as usize], "name");
+        assert_eq!(&text[ex.name_span.start as usize..ex.name_span.end as usize], "exchange");
+    }
+
+    #[test]
+    fn bom_is_skipped_and_spans_stay_in_the_file() {
+        let text = "\u{feff}<config a=\"1\"/>";
+        let (doc, diags) = parse_str(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let a = doc.root.unwrap().attrs[0].clone();
+        assert_eq!(&text[a.value_span.start as usize..a.value_span.end as usize], "1");
+    }
+
+    #[test]
+    fn predefined_entities_resolve_and_others_are_errors() {
+        let (doc, diags) = parse_str("<config>a&amp;b&#65;</config>");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.root.unwrap().text, "a&bA");
+        let (_, diags) = parse_str("<!DOCTYPE c [<!ENTITY x \"y\">]><config>&x;</config>");
+        let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&Code::Doctype), "{codes:?}");
+        assert!(codes.contains(&Code::Entity), "{codes:?}");
+    }
+
+    #[test]
+    fn malformed_and_unclosed_are_located() {
+        let (_, diags) = parse_str("<config>\n<exchange>\n</config>");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, Code::Syntax);
+        let (_, diags) = parse_str("<config>\n<exchange>");
+        assert_eq!(diags[0].code, Code::Syntax);
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_without_recursion() {
+        let depth = 100_000;
+        let text = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        let (doc, diags) = parse_str(&text);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::TooDeep);
+        assert!(doc.root.is_some());
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let (_, diags) = parse_str("  \n");
+        assert_eq!(diags[0].code, Code::Syntax);
+    }
+}
