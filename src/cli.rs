@@ -91,7 +91,12 @@ pub struct BrokerArgs {
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
     /// Password of the PKCS#12 client certificate.
-    #[arg(long, value_name = "PASSWORD", env = "TOPOLOGY_CLIENT_CERT_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "TOPOLOGY_CLIENT_CERT_PASSWORD",
+        hide_env_values = true
+    )]
     pub client_cert_password: Option<String>,
     /// Also delete what the broker has and the files do not declare (exchanges, bindings,
     /// and queues that hold no message).

@@ -26,20 +26,23 @@ impl SyncTopics {
         for doc in docs {
             let Some(root) = &doc.root else { continue };
             for topic in root.children.iter().filter(|c| c.name == "topic") {
-                let Some(name) = topic.attr("name") else { continue };
-                let declared = topic.attr("is_synchronous").and_then(|a| parse_bool(&a.value));
+                let Some(name) = topic.attr("name") else {
+                    continue;
+                };
+                let declared = topic
+                    .attr("is_synchronous")
+                    .and_then(|a| parse_bool(&a.value));
                 let has = |a: &str| topic.attr(a).is_some();
-                let sync = if has("schema") {
-                    declared.unwrap_or(true)
-                } else if has("request") && has("response") {
+                // `schema`: Magento reflects the method's return type; assume synchronous.
+                let sync = if has("schema") || (has("request") && has("response")) {
                     declared.unwrap_or(true)
                 } else if has("request") {
                     declared.unwrap_or(false)
                 } else {
                     continue;
                 };
-                if out.sync.insert(name.value.clone(), sync).is_none() {
-                    out.order.push(name.value.clone());
+                if out.sync.insert(name.value.to_string(), sync).is_none() {
+                    out.order.push(name.value.to_string());
                 }
             }
         }
@@ -122,7 +125,10 @@ mod tests {
         assert!(wildcard_match("#.wildcard", "x.y.wildcard"));
         assert!(!wildcard_match("#.wildcard", ".wildcard"));
         assert!(wildcard_match("async.#", "async.x"));
-        assert!(!wildcard_match("*.segment3.wildcard", "a.b.segment3.wildcard"));
+        assert!(!wildcard_match(
+            "*.segment3.wildcard",
+            "a.b.segment3.wildcard"
+        ));
     }
 
     #[test]

@@ -40,7 +40,15 @@ pub fn mask(text: &str) -> String {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
         let end = tail
-            .find(|c: char| c == '/' || c == ',' || c.is_whitespace() || c == '"' || c == '\'' || c == '`' || c == ')')
+            .find(|c: char| {
+                c == '/'
+                    || c == ','
+                    || c.is_whitespace()
+                    || c == '"'
+                    || c == '\''
+                    || c == '`'
+                    || c == ')'
+            })
             .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
@@ -74,10 +82,10 @@ pub fn resolve(
         if out.contains_key(name) {
             continue;
         }
-        if let Ok(url) = std::env::var(env_var(kind, name)) {
-            if !url.is_empty() {
-                out.insert(name.clone(), url);
-            }
+        if let Ok(url) = std::env::var(env_var(kind, name))
+            && !url.is_empty()
+        {
+            out.insert(name.clone(), url);
         }
     }
     out
@@ -89,7 +97,10 @@ mod tests {
 
     #[test]
     fn masks_passwords_everywhere() {
-        assert_eq!(mask("amqp://u:secret@h:5672/%2f"), "amqp://u:***@h:5672/%2f");
+        assert_eq!(
+            mask("amqp://u:secret@h:5672/%2f"),
+            "amqp://u:***@h:5672/%2f"
+        );
         assert_eq!(mask("amqp://h/v"), "amqp://h/v");
         assert_eq!(mask("amqp://u@h"), "amqp://u@h");
         assert_eq!(
@@ -101,7 +112,10 @@ mod tests {
 
     #[test]
     fn env_names() {
-        assert_eq!(env_var("CONNECTION", "my-conn"), "TOPOLOGY_CONNECTION_MY_CONN");
+        assert_eq!(
+            env_var("CONNECTION", "my-conn"),
+            "TOPOLOGY_CONNECTION_MY_CONN"
+        );
     }
 
     #[test]

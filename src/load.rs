@@ -46,8 +46,11 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
         let src = sources.get(id);
         if let Some(reason) = &src.read_error {
             diagnostics.push(
-                Diagnostic::error(Code::Unreadable, format!("cannot read `{}`: {reason}", src.name))
-                    .with_label(Span::new(id, 0, 0), "not read"),
+                Diagnostic::error(
+                    Code::Unreadable,
+                    format!("cannot read `{}`: {reason}", src.name),
+                )
+                .with_label(Span::new(id, 0, 0), "not read"),
             );
             continue;
         }
@@ -57,15 +60,18 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
         diagnostics.append(&mut d);
         decls.push(decl);
     }
-    let mut comm_docs = Vec::new();
+    let mut comm_ids = Vec::new();
     for path in &communication_files {
-        let src = source::read(path, SourceKind::Communication)?;
-        let id = sources.add(src);
+        comm_ids.push(sources.add(source::read(path, SourceKind::Communication)?));
+    }
+    let mut comm_docs = Vec::new();
+    for id in comm_ids {
         let (doc, mut d) = syntax::parse(id, sources.get(id));
         diagnostics.append(&mut d);
         comm_docs.push(doc);
     }
     let sync_topics = SyncTopics::from_documents(&comm_docs);
+    drop(comm_docs);
     let (topology, mut d) = merge(MergeInput {
         files: decls,
         default_connection,
@@ -73,10 +79,11 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
     });
     diagnostics.append(&mut d);
     diagnostics.extend(lint::lint(&topology));
+    // Stable: by file and position; diagnostics without a place first.
+    diagnostics.sort_by_key(|d| d.primary().map(|s| (s.file, s.start)));
     Ok(Loaded {
         sources,
         topology,
         diagnostics,
     })
 }
-

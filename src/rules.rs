@@ -45,7 +45,10 @@ impl QueueType {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
     /// An AMQP integer in `min..=max`.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Str,
     Bool,
     /// A string from a fixed set.
@@ -69,28 +72,146 @@ use QueueType::{Classic as C, Quorum as Q, Stream as S};
 pub const MAX_EXPIRY: i64 = 4_294_967_295;
 
 pub const QUEUE_ARGS: &[ArgSpec] = &[
-    ArgSpec { name: "x-message-ttl", kind: Kind::Int { min: 0, max: MAX_EXPIRY }, types: &[C, Q] },
-    ArgSpec { name: "x-expires", kind: Kind::Int { min: 1, max: MAX_EXPIRY }, types: &[C, Q] },
-    ArgSpec { name: "x-max-length", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[C, Q] },
-    ArgSpec { name: "x-max-length-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[C, Q, S] },
-    ArgSpec { name: "x-max-priority", kind: Kind::Int { min: 0, max: 255 }, types: &[C] },
-    ArgSpec { name: "x-overflow", kind: Kind::Enum(&["drop-head", "reject-publish", "reject-publish-dlx"]), types: &[C, Q] },
-    ArgSpec { name: "x-dead-letter-exchange", kind: Kind::Str, types: &[C, Q] },
-    ArgSpec { name: "x-dead-letter-routing-key", kind: Kind::Str, types: &[C, Q] },
-    ArgSpec { name: "x-dead-letter-strategy", kind: Kind::Enum(&["at-most-once", "at-least-once"]), types: &[Q] },
-    ArgSpec { name: "x-single-active-consumer", kind: Kind::Bool, types: &[C, Q] },
-    ArgSpec { name: "x-queue-type", kind: Kind::Enum(&["classic", "quorum", "stream"]), types: &[C, Q, S] },
-    ArgSpec { name: "x-queue-mode", kind: Kind::Enum(&["default", "lazy"]), types: &[C] },
-    ArgSpec { name: "x-queue-version", kind: Kind::Int { min: 1, max: 2 }, types: &[C] },
-    ArgSpec { name: "x-queue-master-locator", kind: Kind::Enum(&["min-masters", "client-local", "random"]), types: &[C] },
-    ArgSpec { name: "x-queue-leader-locator", kind: Kind::Enum(&["client-local", "balanced", "random", "least-leaders"]), types: &[Q, S] },
-    ArgSpec { name: "x-delivery-limit", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
-    ArgSpec { name: "x-quorum-initial-group-size", kind: Kind::Int { min: 1, max: i64::MAX }, types: &[Q] },
-    ArgSpec { name: "x-max-in-memory-length", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
-    ArgSpec { name: "x-max-in-memory-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[Q] },
-    ArgSpec { name: "x-max-age", kind: Kind::MaxAge, types: &[S] },
-    ArgSpec { name: "x-stream-max-segment-size-bytes", kind: Kind::Int { min: 0, max: i64::MAX }, types: &[S] },
-    ArgSpec { name: "x-initial-cluster-size", kind: Kind::Int { min: 1, max: i64::MAX }, types: &[S] },
+    ArgSpec {
+        name: "x-message-ttl",
+        kind: Kind::Int {
+            min: 0,
+            max: MAX_EXPIRY,
+        },
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-expires",
+        kind: Kind::Int {
+            min: 1,
+            max: MAX_EXPIRY,
+        },
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-max-length",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-max-length-bytes",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[C, Q, S],
+    },
+    ArgSpec {
+        name: "x-max-priority",
+        kind: Kind::Int { min: 0, max: 255 },
+        types: &[C],
+    },
+    ArgSpec {
+        name: "x-overflow",
+        kind: Kind::Enum(&["drop-head", "reject-publish", "reject-publish-dlx"]),
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-dead-letter-exchange",
+        kind: Kind::Str,
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-dead-letter-routing-key",
+        kind: Kind::Str,
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-dead-letter-strategy",
+        kind: Kind::Enum(&["at-most-once", "at-least-once"]),
+        types: &[Q],
+    },
+    ArgSpec {
+        name: "x-single-active-consumer",
+        kind: Kind::Bool,
+        types: &[C, Q],
+    },
+    ArgSpec {
+        name: "x-queue-type",
+        kind: Kind::Enum(&["classic", "quorum", "stream"]),
+        types: &[C, Q, S],
+    },
+    ArgSpec {
+        name: "x-queue-mode",
+        kind: Kind::Enum(&["default", "lazy"]),
+        types: &[C],
+    },
+    ArgSpec {
+        name: "x-queue-version",
+        kind: Kind::Int { min: 1, max: 2 },
+        types: &[C],
+    },
+    ArgSpec {
+        name: "x-queue-master-locator",
+        kind: Kind::Enum(&["min-masters", "client-local", "random"]),
+        types: &[C],
+    },
+    ArgSpec {
+        name: "x-queue-leader-locator",
+        kind: Kind::Enum(&["client-local", "balanced", "random", "least-leaders"]),
+        types: &[Q, S],
+    },
+    ArgSpec {
+        name: "x-delivery-limit",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[Q],
+    },
+    ArgSpec {
+        name: "x-quorum-initial-group-size",
+        kind: Kind::Int {
+            min: 1,
+            max: i64::MAX,
+        },
+        types: &[Q],
+    },
+    ArgSpec {
+        name: "x-max-in-memory-length",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[Q],
+    },
+    ArgSpec {
+        name: "x-max-in-memory-bytes",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[Q],
+    },
+    ArgSpec {
+        name: "x-max-age",
+        kind: Kind::MaxAge,
+        types: &[S],
+    },
+    ArgSpec {
+        name: "x-stream-max-segment-size-bytes",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        types: &[S],
+    },
+    ArgSpec {
+        name: "x-initial-cluster-size",
+        kind: Kind::Int {
+            min: 1,
+            max: i64::MAX,
+        },
+        types: &[S],
+    },
 ];
 
 /// Names of every known queue argument, for "did you mean".
@@ -104,7 +225,13 @@ pub fn queue_arg(name: &str) -> Option<&'static ArgSpec> {
 
 /// True when RabbitMQ requires the queue argument `name` to be an integer.
 pub fn is_integer_queue_arg(name: &str) -> bool {
-    matches!(queue_arg(name), Some(ArgSpec { kind: Kind::Int { .. }, .. }))
+    matches!(
+        queue_arg(name),
+        Some(ArgSpec {
+            kind: Kind::Int { .. },
+            ..
+        })
+    )
 }
 
 /// `x-max-age` syntax: one or more digits, then a unit among Y M D h m s.

@@ -7,7 +7,7 @@
 //! you mean"), missing required attributes, duplicates inside the file, bad booleans and
 //! numbers, missing or unknown `xsi:type`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{Code, Diagnostic, suggest};
 use crate::model::{Argument, Arguments, DestinationType, Value};
@@ -95,10 +95,10 @@ pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
         return (decl, cx.diagnostics);
     }
     cx.check_attrs(root, &[]);
-    let mut exchange_keys: HashMap<(String, Option<String>), Span> = HashMap::new();
-    let mut queue_keys: HashMap<(String, Option<String>), Span> = HashMap::new();
+    let mut exchange_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
+    let mut queue_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
     for child in &root.children {
-        match child.name.as_str() {
+        match child.name {
             "exchange" => {
                 if let Some(ex) = cx.exchange(child) {
                     let key = (
@@ -160,10 +160,13 @@ impl Decoder {
             format!("unknown element <{}> in <{parent}>", el.name),
         )
         .with_label(el.name_span, "not part of the format");
-        d = match suggest(&el.name, allowed) {
+        d = match suggest(el.name, allowed) {
             Some(s) => d.with_help(format!("did you mean <{s}>?")),
             None if allowed.is_empty() => d.with_help(format!("<{parent}> has no child elements")),
-            None => d.with_help(format!("<{parent}> may contain: <{}>", allowed.join(">, <"))),
+            None => d.with_help(format!(
+                "<{parent}> may contain: <{}>",
+                allowed.join(">, <")
+            )),
         };
         self.diagnostics.push(d);
     }
@@ -171,7 +174,7 @@ impl Decoder {
     /// Reports attributes not in `allowed` (namespace declarations and `xsi:` are allowed).
     fn check_attrs(&mut self, el: &Element, allowed: &[&str]) {
         for attr in &el.attrs {
-            let name = attr.name.as_str();
+            let name = attr.name;
             if allowed.contains(&name)
                 || name == "xmlns"
                 || name.starts_with("xmlns:")
@@ -195,12 +198,12 @@ impl Decoder {
 
     fn required(&mut self, el: &Element, name: &str) -> Option<Spanned<String>> {
         match el.attr(name) {
-            Some(a) => Some(Spanned::new(a.value.clone(), a.value_span)),
+            Some(a) => Some(Spanned::new(a.value.to_string(), a.value_span)),
             None => {
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::MissingAttribute,
-                        format!("<{}> needs a `{name}` attribute", el.name),
+                        format!("<{}> needs the `{name}` attribute", el.name),
                     )
                     .with_label(el.name_span, format!("no `{name}` here")),
                 );
@@ -211,7 +214,7 @@ impl Decoder {
 
     fn optional(&self, el: &Element, name: &str) -> Option<Spanned<String>> {
         el.attr(name)
-            .map(|a| Spanned::new(a.value.clone(), a.value_span))
+            .map(|a| Spanned::new(a.value.to_string(), a.value_span))
     }
 
     fn boolean(&mut self, el: &Element, name: &str) -> Option<Spanned<bool>> {
@@ -225,7 +228,7 @@ impl Decoder {
         }
     }
 
-    fn bad_bool(&mut self, attr: &Attr) {
+    fn bad_bool(&mut self, attr: &Attr<'_>) {
         self.diagnostics.push(
             Diagnostic::error(
                 Code::InvalidBoolean,
@@ -243,15 +246,15 @@ impl Decoder {
         let internal = self.boolean(el, "internal");
         let mut arguments = Arguments::default();
         let mut bindings: Vec<BindingDecl> = Vec::new();
-        let mut ids: HashMap<String, Span> = HashMap::new();
+        let mut ids: HashMap<String, Span> = HashMap::default();
         for child in &el.children {
-            match child.name.as_str() {
+            match child.name {
                 "arguments" => self.arguments(child, &mut arguments),
                 "binding" => {
-                    if let Some(b) = self.binding(child) {
-                        if !self.duplicate(&mut ids, b.id.value.clone(), b.id.span, "binding id") {
-                            bindings.push(b);
-                        }
+                    if let Some(b) = self.binding(child)
+                        && !self.duplicate(&mut ids, b.id.value.clone(), b.id.span, "binding id")
+                    {
+                        bindings.push(b);
                     }
                 }
                 _ => self.unknown_element(child, "exchange", EXCHANGE_CHILDREN),
@@ -276,7 +279,7 @@ impl Decoder {
         let disabled = self.boolean(el, "disabled");
         let destination_type = match el.attr("destinationType") {
             None => None,
-            Some(a) => match a.value.as_str() {
+            Some(a) => match a.value.as_ref() {
                 "queue" => Some(Spanned::new(DestinationType::Queue, a.value_span)),
                 "exchange" => Some(Spanned::new(DestinationType::Exchange, a.value_span)),
                 other => {
@@ -293,7 +296,7 @@ impl Decoder {
         };
         let mut arguments = Arguments::default();
         for child in &el.children {
-            match child.name.as_str() {
+            match child.name {
                 "arguments" => self.arguments(child, &mut arguments),
                 _ => self.unknown_element(child, "binding", &["arguments"]),
             }
@@ -316,7 +319,7 @@ impl Decoder {
         let auto_delete = self.boolean(el, "autoDelete");
         let mut arguments = Arguments::default();
         for child in &el.children {
-            match child.name.as_str() {
+            match child.name {
                 "arguments" => self.arguments(child, &mut arguments),
                 _ => self.unknown_element(child, "queue", &["arguments"]),
             }
@@ -333,7 +336,7 @@ impl Decoder {
 
     fn arguments(&mut self, el: &Element, out: &mut Arguments) {
         self.check_attrs(el, ARGUMENTS_ATTRS);
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         for child in &el.children {
             if child.name != "argument" {
                 self.unknown_element(child, "arguments", &["argument"]);
@@ -371,12 +374,12 @@ impl Decoder {
         };
         let text_span = el.text_span.unwrap_or(el.name_span);
         let text = el.text.trim();
-        if ty.value != "array" {
-            if let Some(child) = el.children.first() {
-                self.unknown_element(child, &el.name, &[]);
-            }
+        if ty.value != "array"
+            && let Some(child) = el.children.first()
+        {
+            self.unknown_element(child, el.name, &[]);
         }
-        match ty.value.as_str() {
+        match ty.value.as_ref() {
             "string" => Some(Value::Str(text.to_string())),
             "boolean" => match parse_bool(text) {
                 Some(b) => Some(Value::Bool(b)),
@@ -403,17 +406,17 @@ impl Decoder {
             },
             "array" => {
                 let mut items = Vec::new();
-                let mut seen: HashMap<String, Span> = HashMap::new();
+                let mut seen: HashMap<String, Span> = HashMap::default();
                 for child in &el.children {
                     if child.name != "item" {
-                        self.unknown_element(child, &el.name, &["item"]);
+                        self.unknown_element(child, el.name, &["item"]);
                         continue;
                     }
                     self.check_attrs(child, ARGUMENT_ATTRS);
-                    if let Some(name) = self.required(child, "name") {
-                        if self.duplicate(&mut seen, name.value.clone(), name.span, "item") {
-                            continue;
-                        }
+                    if let Some(name) = self.required(child, "name")
+                        && self.duplicate(&mut seen, name.value.clone(), name.span, "item")
+                    {
+                        continue;
                     }
                     if let Some(v) = self.value(child) {
                         items.push(v);

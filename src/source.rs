@@ -98,6 +98,29 @@ impl Source {
         }
     }
 
+    /// 0-based line holding a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self
+            .line_starts
+            .binary_search(&(offset.min(self.text.len()) as u32))
+        {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte offset where a 0-based line starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .map(|s| *s as usize)
+            .unwrap_or(self.text.len())
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn location(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -229,7 +252,8 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Reads one file into a [`Source`]. An oversized file becomes a source with `read_error`
 /// set, reported like any other problem; a file the OS refuses is a usage error.
 pub fn read(path: &Path, kind: SourceKind) -> Result<Source, PathError> {
-    let name = path.display().to_string();
+    let shown = path.display().to_string();
+    let name = shown.strip_prefix("./").unwrap_or(&shown).to_string();
     let fail = |e: std::io::Error| PathError {
         path: name.clone(),
         reason: io_reason(&e),

@@ -9,6 +9,8 @@
 //! It knows nothing of the topology format: which elements and attributes are allowed is
 //! the `schema` stage's business.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
@@ -20,43 +22,43 @@ pub const MAX_DEPTH: usize = 32;
 
 /// An attribute, with the span of its name and of its value (inside the quotes).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Attr {
-    pub name: String,
+pub struct Attr<'a> {
+    pub name: &'a str,
     pub name_span: Span,
-    pub value: String,
+    pub value: Cow<'a, str>,
     pub value_span: Span,
 }
 
 /// An element. `span` covers the start tag; `name_span` the tag name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Element {
-    pub name: String,
+pub struct Element<'a> {
+    pub name: &'a str,
     pub name_span: Span,
     pub span: Span,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Element>,
+    pub attrs: Vec<Attr<'a>>,
+    pub children: Vec<Element<'a>>,
     /// Character data directly inside the element (entities resolved), untrimmed.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Span of the character data, when there is some.
     pub text_span: Option<Span>,
 }
 
-impl Element {
-    pub fn attr(&self, name: &str) -> Option<&Attr> {
+impl<'a> Element<'a> {
+    pub fn attr(&self, name: &str) -> Option<&Attr<'a>> {
         self.attrs.iter().find(|a| a.name == name)
     }
 }
 
 /// A parsed file: its root element, if the file got that far.
 #[derive(Debug)]
-pub struct Document {
+pub struct Document<'a> {
     pub file: FileId,
-    pub root: Option<Element>,
+    pub root: Option<Element<'a>>,
 }
 
 /// Parses one source. Returns every syntax problem found; after a well-formedness error the
 /// rest of the file is not read (the tree holds what came before it).
-pub fn parse(file: FileId, source: &Source) -> (Document, Vec<Diagnostic>) {
+pub fn parse(file: FileId, source: &Source) -> (Document<'_>, Vec<Diagnostic>) {
     let mut parser = Parser {
         file,
         text: &source.text,
@@ -68,7 +70,10 @@ pub fn parse(file: FileId, source: &Source) -> (Document, Vec<Diagnostic>) {
     if let Some(at) = source.invalid_utf8_at {
         parser.diagnostics.push(
             Diagnostic::error(Code::Encoding, "the file is not valid UTF-8")
-                .with_label(Span::new(file, at, at + 1), "this byte is not UTF-8")
+                .with_label(
+                    Span::new(file, at, at + '\u{fffd}'.len_utf8()),
+                    "this byte is not UTF-8",
+                )
                 .with_help("save the file as UTF-8, the encoding Magento reads"),
         );
         return (Document { file, root: None }, parser.diagnostics);
@@ -90,15 +95,19 @@ struct Parser<'a> {
     file: FileId,
     text: &'a str,
     diagnostics: Vec<Diagnostic>,
-    stack: Vec<Element>,
-    root: Option<Element>,
+    stack: Vec<Element<'a>>,
+    root: Option<Element<'a>>,
     /// Depth of elements being skipped below MAX_DEPTH.
     overflow: usize,
 }
 
 impl<'a> Parser<'a> {
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, start.min(self.text.len()), end.min(self.text.len()))
+        Span::new(
+            self.file,
+            start.min(self.text.len()),
+            end.min(self.text.len()),
+        )
     }
 
     /// Byte offset of `part`, a slice of `self.text`, or None when it is not one.
@@ -109,7 +118,11 @@ impl<'a> Parser<'a> {
     }
 
     fn run(&mut self) {
-        let bom = if self.text.starts_with('\u{feff}') { 3 } else { 0 };
+        let bom = if self.text.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
         let body: &'a str = &self.text[bom..];
         let mut reader = Reader::from_str(body);
         let config = reader.config_mut();
@@ -125,15 +138,21 @@ impl<'a> Parser<'a> {
                 Ok(Event::Empty(e)) => self.start(&e, before, after, true),
                 Ok(Event::End(_)) => self.end(after),
                 Ok(Event::Text(t)) => {
-                    let raw: &str = &t;
+                    let raw: &'a str = match t.into_inner() {
+                        Cow::Borrowed(s) => s,
+                        Cow::Owned(_) => "",
+                    };
                     let start = self.offset_of(raw).unwrap_or(before);
                     let end = start + raw.len();
-                    self.text_data(raw, start, end);
+                    self.text_data(Cow::Borrowed(raw), start, end);
                 }
                 Ok(Event::CData(t)) => {
-                    let raw: &str = &t;
+                    let raw: &'a str = match t.into_inner() {
+                        Cow::Borrowed(s) => s,
+                        Cow::Owned(_) => "",
+                    };
                     let start = self.offset_of(raw).unwrap_or(before);
-                    self.text_data(raw, start, start + raw.len());
+                    self.text_data(Cow::Borrowed(raw), start, start + raw.len());
                 }
                 Ok(Event::GeneralRef(r)) => {
                     let name: &str = &r;
@@ -143,7 +162,7 @@ impl<'a> Parser<'a> {
                         predefined(name)
                     };
                     match resolved {
-                        Some(c) => self.text_data(&c.to_string(), before, after),
+                        Some(c) => self.text_data(Cow::Owned(c.to_string()), before, after),
                         None => self.diagnostics.push(
                             Diagnostic::error(
                                 Code::Entity,
@@ -195,7 +214,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, before: usize, after: usize, empty: bool) {
+    fn start(&mut self, e: &BytesStart<'a>, before: usize, after: usize, empty: bool) {
         if self.overflow > 0 || self.stack.len() >= MAX_DEPTH {
             if self.overflow == 0 {
                 self.diagnostics.push(
@@ -203,7 +222,10 @@ impl<'a> Parser<'a> {
                         Code::TooDeep,
                         format!("elements are nested more than {MAX_DEPTH} levels deep"),
                     )
-                    .with_label(self.span(before, after), "this element and its content are ignored"),
+                    .with_label(
+                        self.span(before, after),
+                        "this element and its content are ignored",
+                    ),
                 );
             }
             if !empty {
@@ -222,32 +244,41 @@ impl<'a> Parser<'a> {
             .offset_of(content)
             .map(|o| o.saturating_sub(1))
             .unwrap_or(before);
-        let name = e.name().as_ref().to_string();
+        let name_len = e.name().as_ref().len();
         let name_start = start + 1;
+        let name: &'a str = self
+            .text
+            .get(name_start..name_start + name_len)
+            .unwrap_or("");
         let mut element = Element {
-            name_span: self.span(name_start, name_start + name.len()),
+            name_span: self.span(name_start, name_start + name_len),
             name,
             span: self.span(start, after),
             attrs: Vec::new(),
             children: Vec::new(),
-            text: String::new(),
+            text: Cow::Borrowed(""),
             text_span: None,
         };
         for attr in e.attributes().with_checks(true) {
             match attr {
                 Ok(attr) => {
                     let key = attr.key.as_ref();
-                    let name_span = self
-                        .offset_of(key)
-                        .map(|o| self.span(o, o + key.len()))
-                        .unwrap_or(element.name_span);
+                    let Some(key_at) = self.offset_of(key) else {
+                        continue;
+                    };
+                    let key: &'a str = &self.text[key_at..key_at + key.len()];
+                    let name_span = self.span(key_at, key_at + key.len());
                     let raw: &str = &attr.value;
-                    let value_span = self
-                        .offset_of(raw)
+                    let raw_at = self.offset_of(raw);
+                    let value_span = raw_at
                         .map(|o| self.span(o, o + raw.len()))
                         .unwrap_or(name_span);
+                    let borrowed: Option<&'a str> = raw_at.map(|o| &self.text[o..o + raw.len()]);
                     let value = match attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                        Ok(v) => v.into_owned(),
+                        Ok(Cow::Borrowed(_)) if borrowed.is_some() => {
+                            Cow::Borrowed(borrowed.expect("checked by the guard"))
+                        }
+                        Ok(v) => Cow::Owned(v.into_owned()),
                         Err(err) => {
                             self.diagnostics.push(
                                 Diagnostic::error(
@@ -256,11 +287,11 @@ impl<'a> Parser<'a> {
                                 )
                                 .with_label(value_span, "entities are never expanded"),
                             );
-                            raw.to_string()
+                            Cow::Owned(raw.to_string())
                         }
                     };
                     element.attrs.push(Attr {
-                        name: key.to_string(),
+                        name: key,
                         name_span,
                         value,
                         value_span,
@@ -292,7 +323,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn attach(&mut self, element: Element) {
+    fn attach(&mut self, element: Element<'a>) {
         match self.stack.last_mut() {
             Some(parent) => parent.children.push(element),
             None => {
@@ -303,14 +334,18 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn text_data(&mut self, text: &str, start: usize, end: usize) {
+    fn text_data(&mut self, text: Cow<'a, str>, start: usize, end: usize) {
         if self.overflow > 0 {
             return;
         }
         let span = self.span(start, end);
         match self.stack.last_mut() {
             Some(top) => {
-                top.text.push_str(text);
+                if top.text.is_empty() {
+                    top.text = text;
+                } else if !text.is_empty() {
+                    top.text.to_mut().push_str(&text);
+                }
                 top.text_span = Some(match top.text_span {
                     Some(s) => Span::new(s.file, s.start as usize, end),
                     None => span,
@@ -358,9 +393,10 @@ mod tests {
     use super::*;
     use crate::source::SourceKind;
 
-    fn parse_str(text: &str) -> (Document, Vec<Diagnostic>) {
+    fn parse_str(text: &str) -> (Document<'static>, Vec<Diagnostic>) {
         let source = Source::new("t.xml".into(), text.into(), SourceKind::Topology);
-        parse(FileId(0), &source)
+        let source: &'static Source = Box::leak(Box::new(source));
+        parse(FileId(0), source)
     }
 
     #[test]
@@ -370,9 +406,18 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         let ex = &doc.root.unwrap().children[0];
         let attr = ex.attr("name").unwrap();
-        assert_eq!(&text[attr.value_span.start as usize..attr.value_span.end as usize], "ex");
-        assert_eq!(&text[attr.name_span.start as usize..attr.name_span.end as usize], "name");
-        assert_eq!(&text[ex.name_span.start as usize..ex.name_span.end as usize], "exchange");
+        assert_eq!(
+            &text[attr.value_span.start as usize..attr.value_span.end as usize],
+            "ex"
+        );
+        assert_eq!(
+            &text[attr.name_span.start as usize..attr.name_span.end as usize],
+            "name"
+        );
+        assert_eq!(
+            &text[ex.name_span.start as usize..ex.name_span.end as usize],
+            "exchange"
+        );
     }
 
     #[test]
@@ -381,7 +426,10 @@ mod tests {
         let (doc, diags) = parse_str(text);
         assert!(diags.is_empty(), "{diags:?}");
         let a = doc.root.unwrap().attrs[0].clone();
-        assert_eq!(&text[a.value_span.start as usize..a.value_span.end as usize], "1");
+        assert_eq!(
+            &text[a.value_span.start as usize..a.value_span.end as usize],
+            "1"
+        );
     }
 
     #[test]

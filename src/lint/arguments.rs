@@ -58,7 +58,9 @@ pub fn check_queue(queue: &Queue, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::error(
                 Code::DeadLetterRoutingKey,
-                format!("queue `{name}` has x-dead-letter-routing-key but no x-dead-letter-exchange"),
+                format!(
+                    "queue `{name}` has x-dead-letter-routing-key but no x-dead-letter-exchange"
+                ),
             )
             .with_label(arg.name.span, "routing key without an exchange")
             .with_help(format!(
@@ -78,14 +80,18 @@ fn check_queue_argument(
     let qname = &queue.name.value;
     let aname = &arg.name.value;
     let refused = |reason: String| {
-        format!("RabbitMQ answers 406 PRECONDITION_FAILED - invalid arg '{aname}' for queue '{qname}': {reason}")
+        format!(
+            "RabbitMQ answers 406 PRECONDITION_FAILED - invalid arg '{aname}' for queue '{qname}': {reason}"
+        )
     };
     let Some(spec) = rules::queue_arg(aname) else {
         if aname.starts_with("x-") {
             let names = rules::queue_arg_names();
             let mut d = Diagnostic::warning(
                 Code::UnknownArgument,
-                format!("`{aname}` is not a queue argument RabbitMQ knows: it is stored and ignored"),
+                format!(
+                    "`{aname}` is not a queue argument RabbitMQ knows: it is stored and ignored"
+                ),
             )
             .with_label(arg.name.span, "unknown x- argument");
             if let Some(s) = suggest(aname, &names) {
@@ -99,15 +105,30 @@ fn check_queue_argument(
         (Kind::Int { min, max }, Value::Int(i)) => {
             if *i < min || *i > max {
                 let (what, reason) = if *i < 0 {
-                    ("must not be negative".to_string(), format!("{{value_negative,{i}}}"))
+                    (
+                        "must not be negative".to_string(),
+                        format!("{{value_negative,{i}}}"),
+                    )
                 } else if *i == 0 && min == 1 {
-                    ("must be greater than 0".to_string(), format!("{{value_zero,{i}}}"))
+                    (
+                        "must be greater than 0".to_string(),
+                        format!("{{value_zero,{i}}}"),
+                    )
                 } else if aname == "x-max-priority" {
-                    (format!("must be at most {max}"), format!("{{max_value_exceeded,{i}}}"))
+                    (
+                        format!("must be at most {max}"),
+                        format!("{{max_value_exceeded,{i}}}"),
+                    )
                 } else if *i > max {
-                    (format!("must be at most {max}"), format!("{{value_too_large,{i}}}"))
+                    (
+                        format!("must be at most {max}"),
+                        format!("{{value_too_large,{i}}}"),
+                    )
                 } else {
-                    (format!("must be at least {min}"), format!("{{value_too_small,{i}}}"))
+                    (
+                        format!("must be at least {min}"),
+                        format!("{{value_too_small,{i}}}"),
+                    )
                 };
                 out.push(
                     Diagnostic::error(
@@ -158,7 +179,10 @@ fn check_queue_argument(
                         Code::ArgumentValue,
                         format!("`x-max-age` of queue `{qname}` is not a duration: \"{s}\""),
                     )
-                    .with_label(arg.value_span, "expected digits then Y, M, D, h, m or s, e.g. 7D")
+                    .with_label(
+                        arg.value_span,
+                        "expected digits then Y, M, D, h, m or s, e.g. 7D",
+                    )
                     .with_help(refused("invalid_max_age".to_string())),
                 );
             }
@@ -189,19 +213,27 @@ fn check_queue_argument(
             let d = if t == QueueType::Classic {
                 Diagnostic::warning(
                     Code::ArgumentNotApplicable,
-                    format!("`{aname}` does not apply to classic queue `{qname}`: RabbitMQ ignores it"),
+                    format!(
+                        "`{aname}` does not apply to classic queue `{qname}`: RabbitMQ ignores it"
+                    ),
                 )
             } else {
                 Diagnostic::error(
                     Code::ArgumentNotApplicable,
                     format!("`{aname}` does not apply to {} queue `{qname}`", t.as_str()),
                 )
-                .with_help(refused(format!("not supported by queue type {}", t.module())))
+                .with_help(refused(format!(
+                    "not supported by queue type {}",
+                    t.module()
+                )))
             };
-            out.push(d.with_label(arg.name.span, format!(
+            out.push(d.with_label(
+                arg.name.span,
+                format!(
                 "applies to: {}",
                 spec.types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
-            )));
+            ),
+            ));
         } else if t == QueueType::Quorum
             && aname == "x-overflow"
             && arg.value == Value::Str("reject-publish-dlx".into())
@@ -230,9 +262,10 @@ fn amqp_erlang_type(v: &Value) -> &'static str {
 
 /// Exchange arguments: `alternate-exchange` must be a string.
 pub fn check_exchange(exchange: &Exchange, out: &mut Vec<Diagnostic>) {
-    if let Some(arg) = exchange.arguments.get("alternate-exchange") {
-        if !matches!(arg.value, Value::Str(_)) {
-            out.push(
+    if let Some(arg) = exchange.arguments.get("alternate-exchange")
+        && !matches!(arg.value, Value::Str(_))
+    {
+        out.push(
                 Diagnostic::error(
                     Code::ArgumentType,
                     format!(
@@ -243,7 +276,6 @@ pub fn check_exchange(exchange: &Exchange, out: &mut Vec<Diagnostic>) {
                 .with_label(arg.value_span, format!("a {} here", arg.value.amqp_type()))
                 .with_help("RabbitMQ answers 406 PRECONDITION_FAILED - invalid type for arg 'alternate-exchange'"),
             );
-        }
     }
 }
 
@@ -254,7 +286,10 @@ pub fn check_x_match(arg: &Argument, exchange: &str, out: &mut Vec<Diagnostic>) 
         out.push(
             Diagnostic::error(
                 Code::ArgumentValue,
-                format!("`x-match` of a binding on headers exchange `{exchange}` cannot be {}", arg.value),
+                format!(
+                    "`x-match` of a binding on headers exchange `{exchange}` cannot be {}",
+                    arg.value
+                ),
             )
             .with_label(arg.value_span, format!("one of: {}", X_MATCH.join(", ")))
             .with_help("RabbitMQ answers 406 PRECONDITION_FAILED - invalid x-match field"),

@@ -7,7 +7,7 @@
 
 mod arguments;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{DestinationType, Topology, Value};
@@ -26,12 +26,15 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
         .collect();
     let exchange_connections: HashMap<&str, Vec<&str>> =
-        topology.exchanges.iter().fold(HashMap::new(), |mut m, e| {
-            m.entry(e.name.value.as_str())
-                .or_default()
-                .push(e.connection.value.as_str());
-            m
-        });
+        topology
+            .exchanges
+            .iter()
+            .fold(HashMap::default(), |mut m, e| {
+                m.entry(e.name.value.as_str())
+                    .or_default()
+                    .push(e.connection.value.as_str());
+                m
+            });
     let is_declared = |conn: &str, name: &str| {
         BUILTIN_EXCHANGES.contains(&name) || declared.contains(&(conn, name))
     };
@@ -54,27 +57,30 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
             );
         }
         arguments::check_exchange(ex, &mut out);
-        if let Some(arg) = ex.arguments.get("alternate-exchange") {
-            if let Value::Str(ae) = &arg.value {
-                if !is_declared(&ex.connection.value, ae) {
-                    out.push(undeclared(ae, "alternate exchange", name, arg.value_span));
-                }
-            }
+        if let Some(arg) = ex.arguments.get("alternate-exchange")
+            && let Value::Str(ae) = &arg.value
+            && !is_declared(&ex.connection.value, ae)
+        {
+            out.push(undeclared(ae, "alternate exchange", name, arg.value_span));
         }
     }
 
-    let mut lower_names: HashMap<(String, String), (&str, Span)> = HashMap::new();
+    let mut lower_names: HashMap<(String, String), (&str, Span)> = HashMap::default();
     for q in &topology.queues {
         let name = &q.name.value;
         reserved(name, "queue", q.name.span, &mut out);
         too_long(name, "queue name", q.name.span, &mut out);
         arguments::check_queue(q, &mut out);
-        if let Some(arg) = q.arguments.get("x-dead-letter-exchange") {
-            if let Value::Str(dlx) = &arg.value {
-                if !is_declared(&q.connection.value, dlx) {
-                    out.push(undeclared(dlx, "dead-letter exchange", name, arg.value_span));
-                }
-            }
+        if let Some(arg) = q.arguments.get("x-dead-letter-exchange")
+            && let Value::Str(dlx) = &arg.value
+            && !is_declared(&q.connection.value, dlx)
+        {
+            out.push(undeclared(
+                dlx,
+                "dead-letter exchange",
+                name,
+                arg.value_span,
+            ));
         }
         let key = (q.connection.value.clone(), name.to_lowercase());
         match lower_names.get(&key) {
@@ -101,11 +107,16 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
         .collect();
     for b in &topology.bindings {
-        too_long(&b.routing_key.value, "routing key", b.routing_key.span, &mut out);
-        if headers.contains(&(b.connection.as_str(), b.source.as_str())) {
-            if let Some(arg) = b.arguments.get("x-match") {
-                arguments::check_x_match(arg, &b.source, &mut out);
-            }
+        too_long(
+            &b.routing_key.value,
+            "routing key",
+            b.routing_key.span,
+            &mut out,
+        );
+        if headers.contains(&(b.connection.as_str(), b.source.as_str()))
+            && let Some(arg) = b.arguments.get("x-match")
+        {
+            arguments::check_x_match(arg, &b.source, &mut out);
         }
         if b.destination_type != DestinationType::Exchange || b.disabled {
             continue;
@@ -161,7 +172,10 @@ fn too_long(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::error(
                 Code::NameTooLong,
-                format!("{what} is {} bytes long, more than AMQP's {MAX_NAME_BYTES}", name.len()),
+                format!(
+                    "{what} is {} bytes long, more than AMQP's {MAX_NAME_BYTES}",
+                    name.len()
+                ),
             )
             .with_label(span, "too long"),
         );

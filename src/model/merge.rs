@@ -15,13 +15,11 @@
 //! - A string holding an integer, for an argument RabbitMQ requires to be an integer, is
 //!   sent as an integer (`string-as-integer`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::communication::{SyncTopics, response_queue_name};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{
-    Arguments, Binding, DestinationType, Exchange, Origin, Queue, Topology, Value,
-};
+use crate::model::{Arguments, Binding, DestinationType, Exchange, Origin, Queue, Topology, Value};
 use crate::rules::is_integer_queue_arg;
 use crate::schema::{BindingDecl, ExchangeDecl, FileDecl, QueueDecl};
 use crate::source::Spanned;
@@ -44,13 +42,16 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
 
     let mut exchanges: Vec<(ExchangeDecl, HashMap<String, usize>)> = Vec::new();
-    let mut exchange_index: HashMap<Key, usize> = HashMap::new();
+    let mut exchange_index: HashMap<Key, usize> = HashMap::default();
     let mut queues: Vec<QueueDecl> = Vec::new();
-    let mut queue_index: HashMap<Key, usize> = HashMap::new();
+    let mut queue_index: HashMap<Key, usize> = HashMap::default();
 
     for file in input.files {
         for decl in file.exchanges {
-            let key = (decl.name.value.clone(), connection_of(&decl.connection, default));
+            let key = (
+                decl.name.value.clone(),
+                connection_of(&decl.connection, default),
+            );
             match exchange_index.get(&key) {
                 Some(&i) => merge_exchange(&mut exchanges[i], decl),
                 None => {
@@ -66,7 +67,10 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
             }
         }
         for decl in file.queues {
-            let key = (decl.name.value.clone(), connection_of(&decl.connection, default));
+            let key = (
+                decl.name.value.clone(),
+                connection_of(&decl.connection, default),
+            );
             match queue_index.get(&key) {
                 Some(&i) => merge_queue(&mut queues[i], decl),
                 None => {
@@ -83,8 +87,9 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
         topology.exchanges.push(exchange);
         topology.bindings.extend(bindings);
     }
-    topology.queues = infer_queues(&topology, input.sync_topics, &mut diagnostics);
-    apply_first_class(&mut topology.queues, queues, default);
+    let (inferred, index) = infer_queues(&topology, input.sync_topics, &mut diagnostics);
+    topology.queues = inferred;
+    apply_first_class(&mut topology.queues, index, queues, default);
     warn_two_connections(&topology.queues, &mut diagnostics);
     for queue in &mut topology.queues {
         coerce_integers(&mut queue.arguments, &queue.name.value, &mut diagnostics);
@@ -155,7 +160,9 @@ fn finish_exchange(
         .connection
         .unwrap_or_else(|| Spanned::new(default.to_string(), at));
     let exchange = Exchange {
-        kind: decl.kind.unwrap_or_else(|| Spanned::new("topic".into(), at)),
+        kind: decl
+            .kind
+            .unwrap_or_else(|| Spanned::new("topic".into(), at)),
         durable: decl.durable.unwrap_or_else(|| Spanned::new(true, at)),
         auto_delete: decl.auto_delete.unwrap_or_else(|| Spanned::new(false, at)),
         internal: decl.internal.unwrap_or_else(|| Spanned::new(false, at)),
@@ -165,7 +172,7 @@ fn finish_exchange(
         span: at,
     };
     let mut bindings: Vec<Binding> = Vec::new();
-    let mut by_key: HashMap<(DestinationType, String, String), usize> = HashMap::new();
+    let mut by_key: HashMap<(DestinationType, String, String), usize> = HashMap::default();
     for b in decl.bindings {
         let Some(destination) = b.destination else {
             diagnostics.push(
@@ -188,7 +195,9 @@ fn finish_exchange(
                 .destination_type
                 .map(|d| d.value)
                 .unwrap_or(DestinationType::Queue),
-            routing_key: b.topic.unwrap_or_else(|| Spanned::new(String::new(), b.span)),
+            routing_key: b
+                .topic
+                .unwrap_or_else(|| Spanned::new(String::new(), b.span)),
             disabled: b.disabled.map(|d| d.value).unwrap_or(false),
             arguments: b.arguments,
             id: b.id,
@@ -233,9 +242,9 @@ fn infer_queues(
     topology: &Topology,
     sync: &SyncTopics,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Queue> {
+) -> (Vec<Queue>, HashMap<Key, usize>) {
     let mut queues: Vec<Queue> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut index: HashMap<Key, usize> = HashMap::default();
     let mut put = |queue: Queue, binding: &Binding, diagnostics: &mut Vec<Diagnostic>| {
         let key = (queue.name.value.clone(), queue.connection.value.clone());
         match index.get(&key) {
@@ -289,16 +298,17 @@ fn infer_queues(
             diagnostics,
         );
     }
-    queues
+    (queues, index)
 }
 
 /// First-class queues replace inferred ones of the same (name, connection), exactly.
-fn apply_first_class(queues: &mut Vec<Queue>, decls: Vec<QueueDecl>, default: &str) {
-    let index: HashMap<Key, usize> = queues
-        .iter()
-        .enumerate()
-        .map(|(i, q)| ((q.name.value.clone(), q.connection.value.clone()), i))
-        .collect();
+/// `index`: (name, connection) → position in `queues`.
+fn apply_first_class(
+    queues: &mut Vec<Queue>,
+    index: HashMap<Key, usize>,
+    decls: Vec<QueueDecl>,
+    default: &str,
+) {
     for decl in decls {
         let at = decl.span;
         let queue = Queue {
@@ -320,7 +330,7 @@ fn apply_first_class(queues: &mut Vec<Queue>, decls: Vec<QueueDecl>, default: &s
 }
 
 fn warn_two_connections(queues: &[Queue], diagnostics: &mut Vec<Diagnostic>) {
-    let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::default();
     for q in queues {
         by_name.entry(&q.name.value).or_default().push(q);
     }
@@ -352,7 +362,9 @@ fn coerce_integers(args: &mut Arguments, queue: &str, diagnostics: &mut Vec<Diag
             continue;
         }
         let Value::Str(s) = &arg.value else { continue };
-        let Ok(i) = s.trim().parse::<i64>() else { continue };
+        let Ok(i) = s.trim().parse::<i64>() else {
+            continue;
+        };
         diagnostics.push(
             Diagnostic::warning(
                 Code::StringAsInteger,
@@ -367,4 +379,3 @@ fn coerce_integers(args: &mut Arguments, queue: &str, diagnostics: &mut Vec<Diag
         arg.value = Value::Int(i);
     }
 }
-

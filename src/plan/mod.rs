@@ -14,8 +14,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 use crate::model::Value;
+use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
@@ -200,8 +200,11 @@ fn plan_connection(
         ConnectionState::Live(have) => have,
     };
 
-    let broker_exchanges: HashMap<&str, &ExchangeSpec> =
-        have.exchanges.iter().map(|e| (e.name.as_str(), e)).collect();
+    let broker_exchanges: HashMap<&str, &ExchangeSpec> = have
+        .exchanges
+        .iter()
+        .map(|e| (e.name.as_str(), e))
+        .collect();
     for ex in &want.exchanges {
         let (action, diffs) = match broker_exchanges.get(ex.name.as_str()) {
             None => (Action::Create, Vec::new()),
@@ -218,15 +221,14 @@ fn plan_connection(
             Some(b) => compare_queue(b, q),
         };
         let mut reason = reason_for(action, &diffs);
-        if action == Action::Replace {
-            if let Some(n) = broker_queues.get(q.name.as_str()).and_then(|b| b.messages) {
-                if n > 0 {
-                    reason = Some(format!(
-                        "{}; the queue holds {n} message(s): it is never deleted while it does",
-                        reason.unwrap_or_default()
-                    ));
-                }
-            }
+        if action == Action::Replace
+            && let Some(n) = broker_queues.get(q.name.as_str()).and_then(|b| b.messages)
+            && n > 0
+        {
+            reason = Some(format!(
+                "{}; the queue holds {n} message(s): it is never deleted while it does",
+                reason.unwrap_or_default()
+            ));
         }
         changes.push(change(action, Entity::Queue(q.clone()), reason, diffs));
     }
@@ -235,20 +237,34 @@ fn plan_connection(
             .bindings
             .iter()
             .any(|h| h.key == b.key && h.arguments == b.arguments);
-        let action = if found { Action::Unchanged } else { Action::Create };
+        let action = if found {
+            Action::Unchanged
+        } else {
+            Action::Create
+        };
         changes.push(change(action, Entity::Binding(b.clone()), None, Vec::new()));
     }
 
     // What the broker has and the files do not declare.
-    let ours_ex: HashMap<&str, ()> = want.exchanges.iter().map(|e| (e.name.as_str(), ())).collect();
+    let ours_ex: HashMap<&str, ()> = want
+        .exchanges
+        .iter()
+        .map(|e| (e.name.as_str(), ()))
+        .collect();
     let ours_q: HashMap<&str, ()> = want.queues.iter().map(|q| (q.name.as_str(), ())).collect();
     for e in &have.exchanges {
-        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains_key(e.name.as_str()) {
+        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains_key(e.name.as_str())
+        {
             continue;
         }
         let entity = Entity::Exchange(e.clone());
         if prune {
-            changes.push(change(Action::Delete, entity, Some("not declared in the files (--prune)".into()), Vec::new()));
+            changes.push(change(
+                Action::Delete,
+                entity,
+                Some("not declared in the files (--prune)".into()),
+                Vec::new(),
+            ));
         } else {
             unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
         }
@@ -260,10 +276,17 @@ fn plan_connection(
         let entity = Entity::Queue(q.clone());
         let holds = q.messages.unwrap_or(0);
         if prune && holds == 0 {
-            changes.push(change(Action::Delete, entity, Some("not declared in the files, and empty (--prune; deleted with if-empty)".into()), Vec::new()));
+            changes.push(change(
+                Action::Delete,
+                entity,
+                Some(
+                    "not declared in the files, and empty (--prune; deleted with if-empty)".into(),
+                ),
+                Vec::new(),
+            ));
         } else {
-            let reason = (prune && holds > 0)
-                .then(|| format!("not deleted: it holds {holds} message(s)"));
+            let reason =
+                (prune && holds > 0).then(|| format!("not deleted: it holds {holds} message(s)"));
             unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
         }
     }
@@ -280,7 +303,12 @@ fn plan_connection(
         }
         let entity = Entity::Binding(b.clone());
         if prune {
-            changes.push(change(Action::Delete, entity, Some("not declared in the files (--prune)".into()), Vec::new()));
+            changes.push(change(
+                Action::Delete,
+                entity,
+                Some("not declared in the files (--prune)".into()),
+                Vec::new(),
+            ));
         } else {
             unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
         }
@@ -336,19 +364,57 @@ fn compare_arguments(
 fn compare_exchange(broker: &ExchangeSpec, ours: &ExchangeSpec) -> (Action, Vec<Difference>) {
     let mut d = Vec::new();
     differ("type", &broker.kind, &ours.kind, Value::Str, &mut d);
-    differ("durable", &broker.durable, &ours.durable, Value::Bool, &mut d);
-    differ("auto_delete", &broker.auto_delete, &ours.auto_delete, Value::Bool, &mut d);
-    differ("internal", &broker.internal, &ours.internal, Value::Bool, &mut d);
+    differ(
+        "durable",
+        &broker.durable,
+        &ours.durable,
+        Value::Bool,
+        &mut d,
+    );
+    differ(
+        "auto_delete",
+        &broker.auto_delete,
+        &ours.auto_delete,
+        Value::Bool,
+        &mut d,
+    );
+    differ(
+        "internal",
+        &broker.internal,
+        &ours.internal,
+        Value::Bool,
+        &mut d,
+    );
     compare_arguments(&broker.arguments, &ours.arguments, &mut d);
-    let action = if d.is_empty() { Action::Unchanged } else { Action::Replace };
+    let action = if d.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Replace
+    };
     (action, d)
 }
 
 fn compare_queue(broker: &QueueSpec, ours: &QueueSpec) -> (Action, Vec<Difference>) {
     let mut d = Vec::new();
-    differ("durable", &broker.durable, &ours.durable, Value::Bool, &mut d);
-    differ("auto_delete", &broker.auto_delete, &ours.auto_delete, Value::Bool, &mut d);
+    differ(
+        "durable",
+        &broker.durable,
+        &ours.durable,
+        Value::Bool,
+        &mut d,
+    );
+    differ(
+        "auto_delete",
+        &broker.auto_delete,
+        &ours.auto_delete,
+        Value::Bool,
+        &mut d,
+    );
     compare_arguments(&broker.arguments, &ours.arguments, &mut d);
-    let action = if d.is_empty() { Action::Unchanged } else { Action::Replace };
+    let action = if d.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Replace
+    };
     (action, d)
 }

@@ -10,12 +10,12 @@ use miette::{
 };
 
 use crate::diagnostic::{Diagnostic, Severity, Tally};
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FileId, Source, Sources, Span};
 
-/// A file's text under its name, borrowed: miette's `NamedSource` would copy it.
+/// A file's text under its name, borrowed (miette's `NamedSource` would copy it), with
+/// its line index: reading a snippet costs its own lines, not a scan from the file's start.
 struct FileCode<'a> {
-    name: &'a str,
-    text: &'a str,
+    source: &'a Source,
 }
 
 impl SourceCode for FileCode<'_> {
@@ -25,14 +25,51 @@ impl SourceCode for FileCode<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        let src = self.source;
+        let text = src.text.as_str();
+        if span.offset() + span.len() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        // Spans are byte ranges: widen them to whole characters.
+        let mut start = span.offset();
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (span.offset() + span.len()).max(start);
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let span = &SourceSpan::new(start.into(), end - start);
+        if before == 0 && after == 0 {
+            // Just the span: miette reads it so to print the location's line and column.
+            let line = src.line_of(start);
+            let column = text[src.line_start(line)..start].chars().count();
+            let lines = text[start..end].matches('\n').count() + 1;
+            return Ok(Box::new(MietteSpanContents::new_named(
+                src.name.clone(),
+                &text.as_bytes()[start..end],
+                *span,
+                line,
+                column,
+                lines,
+            )));
+        }
+        let first = src.line_of(start).saturating_sub(before);
+        let last = (src.line_of(end.saturating_sub(1).max(start)) + after)
+            .min(src.line_count().saturating_sub(1));
+        let from = src.line_start(first);
+        let mut to = src.line_start(last + 1);
+        let bytes = text.as_bytes();
+        while to > from && matches!(bytes[to - 1], b'\n' | b'\r') {
+            to -= 1;
+        }
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.to_string(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
-            inner.column(),
-            inner.line_count(),
+            src.name.clone(),
+            &bytes[from..to],
+            SourceSpan::new(from.into(), to - from),
+            first,
+            0,
+            last - first + 1,
         )))
     }
 }
@@ -110,10 +147,7 @@ fn report<'a>(d: &'a Diagnostic, sources: &'a Sources) -> Report<'a> {
     let primary: Option<FileId> = d.primary().map(|s| s.file);
     let code_of = |file: FileId| {
         let s = sources.get(file);
-        FileCode {
-            name: &s.name,
-            text: &s.text,
-        }
+        FileCode { source: s }
     };
     let mut labels = Vec::new();
     let mut related = Vec::new();
@@ -173,5 +207,9 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Str
 /// `2 errors, 1 warning`.
 pub fn summary(t: Tally) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(t.errors, "error"), plural(t.warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(t.errors, "error"),
+        plural(t.warnings, "warning")
+    )
 }

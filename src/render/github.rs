@@ -10,7 +10,9 @@ fn property(s: &str) -> String {
 
 /// Escapes the message of a workflow command.
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources) -> String {

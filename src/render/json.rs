@@ -149,7 +149,9 @@ pub fn topology(t: &Topology) -> TopologyJson {
 }
 
 fn value_json(v: &Option<Value>) -> serde_json::Value {
-    v.as_ref().map(Value::to_json).unwrap_or(serde_json::Value::Null)
+    v.as_ref()
+        .map(Value::to_json)
+        .unwrap_or(serde_json::Value::Null)
 }
 
 pub fn changes(list: &[Change]) -> Vec<ChangeJson> {

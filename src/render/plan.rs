@@ -42,7 +42,9 @@ fn details(out: &mut String, change: &Change) {
     if !change.differences.is_empty() {
         for d in &change.differences {
             let show = |v: &Option<crate::model::Value>| {
-                v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+                v.as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(none)".into())
             };
             let _ = writeln!(
                 out,
@@ -60,7 +62,11 @@ fn details(out: &mut String, change: &Change) {
     match &change.entity {
         Entity::Exchange(e) => {
             let mut flags = vec![e.kind.clone()];
-            flags.push(if e.durable { "durable".into() } else { "transient".into() });
+            flags.push(if e.durable {
+                "durable".into()
+            } else {
+                "transient".into()
+            });
             if e.auto_delete {
                 flags.push("auto-delete".into());
             }
@@ -121,13 +127,16 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, color: bool) 
             }
             let _ = writeln!(out, "{}", paint.code(code, &line));
             details(&mut out, c);
-            if let Some(reason) = &c.reason {
-                if c.action != Action::Create {
-                    let _ = writeln!(out, "          # {reason}");
-                }
+            if let Some(reason) = &c.reason
+                && c.action != Action::Create
+            {
+                let _ = writeln!(out, "          # {reason}");
             }
         }
-        let unchanged = changes.iter().filter(|c| c.action == Action::Unchanged).count();
+        let unchanged = changes
+            .iter()
+            .filter(|c| c.action == Action::Unchanged)
+            .count();
         if shown == 0 {
             let _ = writeln!(out, "  no changes: {unchanged} entities are up to date");
         } else if unchanged > 0 {
@@ -139,10 +148,18 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, color: bool) 
         let _ = writeln!(
             out,
             "{}",
-            paint.code("1", "unmanaged: on the broker, not in the files (untouched; --prune deletes them)")
+            paint.code(
+                "1",
+                "unmanaged: on the broker, not in the files (untouched; --prune deletes them)"
+            )
         );
         for c in &plan.unmanaged {
-            let mut line = format!("  ? {} {} on `{}`", c.kind().as_str(), c.name(), c.connection);
+            let mut line = format!(
+                "  ? {} {} on `{}`",
+                c.kind().as_str(),
+                c.name(),
+                c.connection
+            );
             if let Some(r) = &c.reason {
                 line.push_str(&format!(" ({r})"));
             }

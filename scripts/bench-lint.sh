@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmark of parse + merge + lint (`topology lint`, whole process): wall time (best of N
+# runs) and peak memory, for generated topologies of 1,000, 10,000 and 100,000 bindings and
+# for the Magento corpus, beside `xmllint --noout --schema` on the same files (which checks
+# each file against the XSD only). Prints a Markdown table.
+# Usage: scripts/bench-lint.sh [runs]   (needs python3; xmllint optional)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+GEN=${GEN_TOPOLOGY:-../shared/bench/gen_topology.py}
+CORPUS=${TOPOLOGY_CORPUS:-../shared/corpus/magento}
+cargo build --release --quiet
+BIN=target/release/topology
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# best wall-clock seconds and max RSS (KiB) over $RUNS runs of "$@"
+measure() {
+  local best="" rss=0
+  for _ in $(seq "$RUNS"); do
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$WORK/t" "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    read -r kib <"$WORK/t"
+    secs=$(awk "BEGIN{printf \"%.3f\", ($t1 - $t0) / 1e9}")
+    if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
+    (( kib > rss )) && rss=$kib
+  done
+  printf '%s %s' "$best" "$rss"
+}
+
+printf '| input | files | bindings | topology lint | peak RSS | xmllint --schema |\n|---|---|---|---|---|---|\n'
+row() {
+  local label=$1 dir=$2 bindings=$3 files
+  mapfile -t list < <(find "$dir" -name queue_topology.xml | sort)
+  files=${#list[@]}
+  read -r t rss < <(measure "$BIN" lint "$dir"; echo)
+  local x="n/a"
+  if command -v xmllint >/dev/null; then
+    read -r xt _ < <(measure xmllint --noout --schema schemas/topology.xsd "${list[@]}"; echo)
+    x="${xt} s"
+  fi
+  printf '| %s | %s | %s | %s s | %s MiB |  %s |\n' "$label" "$files" "$bindings" "$t" "$((rss / 1024))" "$x"
+}
+
+[[ -d $CORPUS ]] && row "Magento corpus" "$CORPUS" "72"
+for spec in "1000:10:10:10" "10000:10:10:100" "100000:100:10:100"; do
+  IFS=: read -r n m e b <<<"$spec"
+  python3 "$GEN" --modules "$m" --exchanges-per-module "$e" --bindings-per-exchange "$b" --out "$WORK/g$n" >/dev/null
+  row "generated" "$WORK/g$n" "$n"
+done
+python3 "$GEN" --modules 1 --exchanges-per-module 10 --bindings-per-exchange 10000 --out "$WORK/one" >/dev/null
+row "generated, one file" "$WORK/one" "100000"

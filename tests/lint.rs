@@ -1,0 +1,318 @@
+//! `topology lint` run as a user runs it, on the fixtures and the Magento corpus.
+
+mod util;
+
+use util::{diag_summary, run};
+
+fn codes(args: &[&str]) -> Vec<(String, String, u64, u64)> {
+    let out = run(&[&["lint", "--format", "json"], args].concat());
+    diag_summary(&out.json())
+}
+
+fn t(s: &str, c: &str, l: u64, col: u64) -> (String, String, u64, u64) {
+    (s.into(), c.into(), l, col)
+}
+
+/// The Magento corpus lints clean: no errors, exit 0.
+#[test]
+fn magento_app_lints_clean() {
+    let Some(corpus) = util::corpus() else {
+        eprintln!("SKIPPED: the Magento corpus is not on this machine");
+        return;
+    };
+    let out = run(&["lint", corpus.join("app").to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("10 file(s) checked: no problem found"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The seed's simple configuration: the proposal's own sample sends `arg-value` as a TTL,
+/// which RabbitMQ refuses; the dead-letter exchange is never declared.
+#[test]
+fn proposal_simple_reports_the_ttl_string() {
+    assert_eq!(
+        codes(&["fixtures/proposal-simple"]),
+        [
+            t("e", "argument-type", 5, 61),
+            t("w", "undeclared-exchange", 6, 70)
+        ]
+    );
+}
+
+/// Queue-connection mismatch: both queues exist and the proposal's warning is given, word for word.
+#[test]
+fn proposal_connection_mismatch_warns_with_the_proposal_text() {
+    let out = run(&[
+        "lint",
+        "--format",
+        "json",
+        "fixtures/proposal-connection-mismatch",
+    ]);
+    let doc = out.json();
+    let messages: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(messages.contains(
+        &"`some-queue` is defined in two connections: `amqp` and `db`. If this is intentional, this message can be ignored."
+    ), "{messages:?}");
+}
+
+/// The valid showcases lint clean.
+#[test]
+fn valid_fixtures_lint_clean() {
+    for fixture in [
+        "fixtures/proposal-backward-compat",
+        "fixtures/retry-triple",
+        "fixtures/outbound-queue",
+        "fixtures/outbox",
+        "fixtures/sync",
+    ] {
+        let out = run(&["lint", "--deny-warnings", fixture]);
+        assert_eq!(out.code, 0, "{fixture}: {}", out.stderr);
+    }
+}
+
+/// Every RabbitMQ argument rule, located at the value at fault.
+#[test]
+fn argument_rules() {
+    assert_eq!(
+        codes(&["fixtures/bad/arguments"]),
+        [
+            t("e", "argument-type", 4, 69),
+            t("e", "argument-range", 7, 69),
+            t("e", "argument-range", 10, 69),
+            t("e", "argument-type", 13, 69),
+            t("w", "string-as-integer", 16, 69),
+            t("e", "argument-range", 19, 65),
+            t("e", "argument-range", 22, 68),
+            t("e", "argument-range", 25, 70),
+            t("e", "argument-value", 28, 66),
+            t("e", "argument-value", 31, 68),
+            t("e", "dead-letter-routing-key-without-exchange", 34, 36),
+            t("e", "argument-type", 37, 78),
+            t("e", "argument-type", 40, 80),
+            t("e", "queue-type-property", 42, 45),
+            t("e", "queue-type-property", 45, 50),
+            t("e", "argument-not-applicable", 51, 29),
+            t("e", "argument-value", 57, 58),
+            t("w", "argument-not-applicable", 61, 36),
+            t("w", "unknown-argument", 64, 36),
+        ]
+    );
+}
+
+/// Schema problems: every one of them, not only the first.
+#[test]
+fn schema_rules() {
+    assert_eq!(
+        codes(&["fixtures/bad/schema"]),
+        [
+            t("e", "unknown-attribute", 3, 25),
+            t("e", "invalid-boolean", 3, 52),
+            t("e", "duplicate-id", 5, 22),
+            t("e", "missing-attribute", 6, 10),
+            t("e", "unknown-element", 7, 10),
+            t("e", "missing-type", 9, 14),
+            t("e", "invalid-type", 10, 46),
+            t("e", "invalid-boolean", 13, 31),
+            t("e", "duplicate-id", 14, 21),
+        ]
+    );
+}
+
+/// Topology checks across entities.
+#[test]
+fn topology_rules() {
+    assert_eq!(
+        codes(&["fixtures/bad/topology"]),
+        [
+            t("e", "reserved-name", 3, 21),
+            t("e", "exchange-type", 4, 31),
+            t("e", "cross-connection", 5, 81),
+            t("w", "undeclared-exchange", 6, 83),
+            t("w", "queue-name-case", 8, 49),
+            t("w", "undeclared-exchange", 12, 78),
+        ]
+    );
+}
+
+/// Bad input: each gives a located diagnostic and exit 1, never a panic.
+#[test]
+fn bad_input_is_located() {
+    type Expected<'a> = &'a [(&'a str, &'a str, u64, u64)];
+    let cases: &[(&str, Expected)] = &[
+        ("fixtures/bad/malformed", &[("e", "xml-syntax", 5, 5)]),
+        ("fixtures/bad/empty", &[("e", "xml-syntax", 1, 1)]),
+        ("fixtures/bad/not-utf8", &[("e", "xml-encoding", 3, 24)]),
+        ("fixtures/bad/bom", &[("e", "unknown-attribute", 3, 29)]),
+        (
+            "fixtures/bad/doctype-internal",
+            &[("e", "xml-doctype", 2, 1), ("e", "xml-entity", 8, 21)],
+        ),
+        (
+            "fixtures/bad/doctype-external",
+            &[("e", "xml-doctype", 2, 1), ("e", "xml-entity", 7, 32)],
+        ),
+        (
+            "fixtures/bad/deep",
+            &[
+                ("e", "unknown-element", 2, 40),
+                ("e", "xml-too-deep", 2, 358),
+            ],
+        ),
+        ("fixtures/bad/wrong-root", &[("e", "wrong-root", 2, 2)]),
+    ];
+    for (path, want) in cases {
+        let out = run(&["lint", "--format", "json", path]);
+        assert_eq!(out.code, 1, "{path}");
+        let want: Vec<_> = want
+            .iter()
+            .map(|(s, c, l, col)| t(s, c, *l, *col))
+            .collect();
+        assert_eq!(diag_summary(&out.json()), want, "{path}");
+        assert!(!out.stderr.contains("panicked"), "{path}: {}", out.stderr);
+    }
+}
+
+/// An external entity is never read: the file's content does not leak into any output.
+#[test]
+fn external_entities_are_never_fetched() {
+    let out = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "fixtures/bad/doctype-external",
+    ]);
+    assert!(!out.stdout.contains("root:"), "{}", out.stdout);
+    assert_eq!(out.code, 1);
+}
+
+/// Merging across modules: later attributes win, arguments merge by name, bindings collapse
+/// on (destination, topic), and conflicting inferred queue arguments are reported at both places.
+#[test]
+fn merge_across_files() {
+    let out = run(&["plan", "--offline", "--format", "json", "fixtures/merge"]);
+    let doc = out.json();
+    assert_eq!(
+        diag_summary(&doc),
+        [
+            t("w", "binding-collapsed", 7, 22),
+            t("w", "inferred-queue-arguments", 8, 65)
+        ]
+    );
+    let ex = &doc["topology"]["exchanges"][0];
+    assert_eq!(ex["durable"], false, "ModuleB overrides durable");
+    let queues = doc["topology"]["queues"].as_array().unwrap();
+    let orders = queues.iter().find(|q| q["name"] == "orders").unwrap();
+    assert_eq!(orders["arguments"], serde_json::json!({"x-max-length": 10}));
+    let bindings = doc["topology"]["bindings"].as_array().unwrap();
+    let first = bindings
+        .iter()
+        .find(|b| b["routing_key"] == "order.created")
+        .unwrap();
+    assert_eq!(
+        first["arguments"],
+        serde_json::json!({"x-message-ttl": 2000})
+    );
+    // `again` (disabled) replaced `same`: no payments binding, but the queue is declared.
+    assert!(bindings.iter().all(|b| b["destination"] != "payments"));
+    assert!(queues.iter().any(|q| q["name"] == "payments"));
+}
+
+/// communication.xml beside a topology file: synchronous topics get Magento's response queues.
+#[test]
+fn response_queues_for_synchronous_topics() {
+    let out = run(&["plan", "--offline", "--format", "json", "fixtures/sync"]);
+    let doc = out.json();
+    let names: Vec<&str> = doc["topology"]["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "async.all",
+            "responseQueue.async.sync_one",
+            "responseQueue.rpc.price_check",
+            "rpc.price"
+        ]
+    );
+}
+
+/// Exit codes: warnings pass unless --deny-warnings; usage errors are 64.
+#[test]
+fn exit_codes() {
+    assert_eq!(run(&["lint", "fixtures/merge"]).code, 0);
+    assert_eq!(run(&["lint", "--deny-warnings", "fixtures/merge"]).code, 1);
+    assert_eq!(run(&["lint", "fixtures/bad/arguments"]).code, 1);
+    let missing = run(&["lint", "fixtures/does-not-exist"]);
+    assert_eq!(missing.code, 64);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read `fixtures/does-not-exist`"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(run(&["lint", "--format", "yaml"]).code, 64);
+    assert_eq!(run(&["lint", "--no-such-flag"]).code, 64);
+    assert_eq!(run(&["--help"]).code, 0);
+}
+
+/// A file over the size limit is reported, not read.
+#[test]
+fn huge_file_is_refused_with_a_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue_topology.xml");
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(300 * 1024 * 1024).unwrap(); // sparse: no disk used
+    let out = run(&["lint", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    assert_eq!(diag_summary(&out.json())[0].1, "unreadable");
+}
+
+/// GitHub annotations: one workflow command per diagnostic, with file, line and column.
+#[test]
+fn github_format() {
+    let out = run(&["lint", "--format", "github", "fixtures/proposal-simple"]);
+    assert_eq!(out.code, 1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with(
+            "::error file=fixtures/proposal-simple/queue_topology.xml,line=5,col=61,title=argument-type::"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("::warning "), "{}", lines[1]);
+}
+
+/// Human output, rustc-like, as a reviewed snapshot.
+#[test]
+fn human_output_snapshots() {
+    for (name, path) in [
+        ("arguments", "fixtures/bad/arguments"),
+        ("mismatch", "fixtures/proposal-connection-mismatch"),
+        ("malformed", "fixtures/bad/malformed"),
+        ("schema", "fixtures/bad/schema"),
+    ] {
+        let out = run(&["lint", "--color", "never", path]);
+        insta::assert_snapshot!(format!("lint_human_{name}"), out.stderr);
+    }
+}
+
+/// `--help` is part of the interface.
+#[test]
+fn help_snapshot() {
+    insta::assert_snapshot!("help_lint", run(&["lint", "--help"]).stdout);
+}

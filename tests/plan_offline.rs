@@ -1,0 +1,144 @@
+//! `topology plan --offline`, and the merged topology of the whole Magento corpus.
+
+mod util;
+
+use util::run;
+
+/// The merged topology of the whole corpus (modules and test modules) is what Magento's
+/// installer declares. Worked out by hand from the corpus files; see the snapshot's review
+/// notes in the issue. Exchanges `magento` on amqp (modules + test modules), db and stomp;
+/// 8 response queues; `topic-queue1`/`topic-queue2` keep the last binding's arguments.
+#[test]
+fn magento_corpus_topology() {
+    let Some(corpus) = util::corpus() else {
+        eprintln!("SKIPPED: the Magento corpus is not on this machine");
+        return;
+    };
+    let out = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    insta::assert_json_snapshot!("magento_corpus_topology", doc["topology"]);
+    let changes = doc["changes"].as_array().unwrap();
+    assert!(changes.iter().all(|c| c["action"] == "create"));
+    assert_eq!(
+        changes.len(),
+        doc["topology"]["exchanges"].as_array().unwrap().len()
+            + doc["topology"]["queues"].as_array().unwrap().len()
+            + doc["topology"]["bindings"].as_array().unwrap().len()
+    );
+}
+
+/// Offline plan, human: reads like terraform plan.
+#[test]
+fn offline_plan_human() {
+    let out = run(&[
+        "plan",
+        "--offline",
+        "--color",
+        "never",
+        "fixtures/retry-triple",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("plan_offline_retry_triple", out.stdout);
+}
+
+/// The proposal's priority case: one queue, from the <queue> element.
+#[test]
+fn first_class_queue_wins() {
+    let doc = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "fixtures/proposal-priority",
+    ])
+    .json();
+    let queues = doc["topology"]["queues"].as_array().unwrap();
+    assert_eq!(queues.len(), 1);
+    assert_eq!(queues[0]["origin"], "queue");
+    assert_eq!(queues[0]["arguments"]["x-dead-letter-exchange"], "my-dlx");
+}
+
+/// Backward compatibility: no <queue>, one inferred queue.
+#[test]
+fn backward_compatible_inferred_queue() {
+    let doc = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "fixtures/proposal-backward-compat",
+    ])
+    .json();
+    let queues = doc["topology"]["queues"].as_array().unwrap();
+    assert_eq!(queues.len(), 1);
+    assert_eq!(queues[0]["origin"], "binding");
+    assert_eq!(queues[0]["name"], "some-queue");
+    assert_eq!(queues[0]["connection"], "amqp");
+}
+
+/// Mismatch: two queues, one per connection, both declared.
+#[test]
+fn mismatch_declares_both_queues() {
+    let out = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "fixtures/proposal-connection-mismatch",
+    ]);
+    assert_eq!(out.code, 1, "the proposal's TTL `arg-value` is an error");
+    let doc = out.json();
+    let queues: Vec<(&str, &str)> = doc["topology"]["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["connection"].as_str().unwrap(),
+                q["origin"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(queues, [("amqp", "queue"), ("db", "binding")]);
+}
+
+/// --detailed-exitcode: offline, everything is a change.
+#[test]
+fn detailed_exitcode_offline() {
+    assert_eq!(
+        run(&[
+            "plan",
+            "--offline",
+            "--detailed-exitcode",
+            "fixtures/outbox"
+        ])
+        .code,
+        2
+    );
+    assert_eq!(run(&["plan", "--offline", "fixtures/outbox"]).code, 0);
+}
+
+/// Without any URL, plan needs no broker and shows everything as `create`.
+#[test]
+fn no_url_means_offline() {
+    let doc = run(&["plan", "--format", "json", "fixtures/outbox"]).json();
+    let actions: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert!(!actions.is_empty());
+    assert!(actions.iter().all(|a| *a == "create"));
+    // exchange-to-exchange binding
+    let b = &doc["topology"]["bindings"][0];
+    assert_eq!(b["destination_type"], "exchange");
+    assert_eq!(b["destination"], "finance.inbox");
+}

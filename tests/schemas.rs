@@ -1,0 +1,126 @@
+//! Every JSON output validates against its JSON Schema in `schemas/`, and the XSD accepts
+//! the valid fixtures and the Magento corpus (checked with xmllint where it is installed).
+
+mod util;
+
+use util::{root, run};
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schemas").join(name)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+#[test]
+fn lint_json_matches_its_schema() {
+    let v = validator("lint.schema.json");
+    for path in ["fixtures/bad", "fixtures/merge", "fixtures/retry-triple"] {
+        let out = run(&["lint", "--format", "json", path]);
+        if out.code == 64 {
+            continue;
+        }
+        assert_valid(&v, &out.json(), path);
+    }
+    // A diagnostic without a place (no file found) has null file/line/column.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["lint", "--format", "json", dir.path().to_str().unwrap()]);
+    let doc = out.json();
+    assert_eq!(doc["diagnostics"][0]["code"], "no-topology-files");
+    assert_valid(&v, &doc, "empty dir");
+}
+
+#[test]
+fn plan_json_matches_its_schema() {
+    let v = validator("plan.schema.json");
+    for path in [
+        "fixtures/merge",
+        "fixtures/retry-triple",
+        "fixtures/bad/arguments",
+        "fixtures/proposal-connection-mismatch",
+    ] {
+        let out = run(&["plan", "--offline", "--format", "json", path]);
+        assert_valid(&v, &out.json(), path);
+    }
+    if let Some(corpus) = util::corpus() {
+        let out = run(&[
+            "plan",
+            "--offline",
+            "--format",
+            "json",
+            corpus.to_str().unwrap(),
+        ]);
+        assert_valid(&v, &out.json(), "corpus");
+    }
+}
+
+/// The schema rejects what it must: a wrong action fails validation.
+#[test]
+fn plan_schema_is_not_vacuous() {
+    let v = validator("plan.schema.json");
+    let mut doc = run(&["plan", "--offline", "--format", "json", "fixtures/outbox"]).json();
+    doc["changes"][0]["action"] = "bogus".into();
+    assert!(!v.is_valid(&doc));
+}
+
+#[test]
+fn xsd_accepts_valid_files_and_rejects_bad_ones() {
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: xmllint is not installed");
+        return;
+    }
+    let xsd = root().join("schemas/topology.xsd");
+    let check = |file: &std::path::Path| {
+        std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&xsd)
+            .arg(file)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    for ok in [
+        "retry-triple",
+        "outbound-queue",
+        "outbox",
+        "proposal-priority",
+        "merge/ModuleB/etc",
+        "sync/etc",
+    ] {
+        assert!(
+            check(&root().join("fixtures").join(ok).join("queue_topology.xml")),
+            "{ok}"
+        );
+    }
+    for bad in ["schema", "wrong-root", "malformed"] {
+        assert!(
+            !check(
+                &root()
+                    .join("fixtures/bad")
+                    .join(bad)
+                    .join("queue_topology.xml")
+            ),
+            "{bad}"
+        );
+    }
+    if let Some(corpus) = util::corpus() {
+        for dir in [
+            "app/code/Magento/Catalog/etc",
+            "dev/tests/integration/_files/Magento/TestModuleMessageQueueConfiguration/etc",
+        ] {
+            assert!(check(&corpus.join(dir).join("queue_topology.xml")), "{dir}");
+        }
+    }
+}
