@@ -141,40 +141,108 @@ pub(crate) fn desired(loaded: &Loaded) -> BTreeMap<String, spec::ConnectionSpecs
         .collect()
 }
 
+/// The brokers' side of a run: URLs, and what the brokers hold (None offline).
+pub(crate) struct Brokers {
+    pub urls: crate::broker::Urls,
+    pub endpoints: Vec<crate::broker::Endpoint>,
+    pub snapshot: Option<crate::broker::Snapshot>,
+    pub tls: crate::broker::Tls,
+}
+
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// Resolves the URLs and, unless `offline`, reads every broker. Errors are printed; the
+/// exit code is returned.
+pub(crate) fn read_brokers(
+    rt: &tokio::runtime::Runtime,
+    args: &crate::cli::BrokerArgs,
+    desired: &BTreeMap<String, spec::ConnectionSpecs>,
+    offline: bool,
+) -> Result<Brokers, i32> {
+    let names: Vec<String> = desired.keys().cloned().collect();
+    let urls = crate::broker::Urls::resolve(args, &names).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        exit::USAGE
+    })?;
+    let endpoints = urls.endpoints(names.iter()).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        exit::USAGE
+    })?;
+    let tls = crate::broker::tls(args).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        exit::USAGE
+    })?;
+    if offline || endpoints.is_empty() {
+        return Ok(Brokers {
+            urls,
+            endpoints,
+            snapshot: None,
+            tls,
+        });
+    }
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let snapshot = rt
+        .block_on(crate::broker::read_states(
+            &endpoints, desired, &tls, timeout,
+        ))
+        .map_err(|e| {
+            err(&format!("error: {e}\n"));
+            exit::UNAVAILABLE
+        })?;
+    for note in &snapshot.notes {
+        err(&format!("note: {note}\n"));
+    }
+    Ok(Brokers {
+        urls,
+        endpoints,
+        snapshot: Some(snapshot),
+        tls,
+    })
+}
+
+/// Plans from what was read (or everything `create` offline).
+pub(crate) fn make_plan(
+    desired: &BTreeMap<String, spec::ConnectionSpecs>,
+    brokers: &Brokers,
+    prune: bool,
+) -> Plan {
+    let states = match &brokers.snapshot {
+        Some(s) => s.states.clone(),
+        None => desired
+            .keys()
+            .map(|c| (c.clone(), ConnectionState::Offline))
+            .collect(),
+    };
+    plan::plan(desired, &states, prune)
+}
+
 fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let loaded = match load_or_exit(cli, &args.paths) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let desired = desired(&loaded);
-    let urls = match crate::broker::Urls::resolve(&args.broker, &loaded.topology.connections()) {
-        Ok(u) => u,
-        Err(e) => {
-            err(&format!("error: {e}\n"));
-            return exit::USAGE;
-        }
-    };
-    let offline = args.offline || urls.amqp.is_empty();
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
-    let (states, fingerprint) = if offline || has_errors {
-        let states = desired
-            .keys()
-            .map(|c| (c.clone(), ConnectionState::Offline))
-            .collect::<BTreeMap<_, _>>();
-        (states, None)
-    } else {
-        match crate::broker::read_states(&urls, &args.broker, desired.keys()) {
-            Ok((states, fp)) => (states, Some(fp)),
-            Err(e) => {
-                print_diagnostics(cli, &loaded);
-                err(&format!("error: {e}\n"));
-                return exit::UNAVAILABLE;
-            }
+    let rt = runtime();
+    // A topology with errors is never sent to a broker: plan shows it offline.
+    let brokers = match read_brokers(&rt, &args.broker, &desired, args.offline || has_errors) {
+        Ok(b) => b,
+        Err(code) => {
+            print_diagnostics(cli, &loaded);
+            return code;
         }
     };
-    let the_plan = plan::plan(&desired, &states, args.broker.prune);
+    let offline = brokers.snapshot.is_none();
+    let the_plan = make_plan(&desired, &brokers, args.broker.prune);
     if let Some(path) = &args.out {
-        let saved = crate::saved::SavedPlan::new(&the_plan, fingerprint.as_deref(), &args.paths);
+        let fingerprint = brokers.snapshot.as_ref().map(|s| s.fingerprint.as_str());
+        let saved = crate::saved::SavedPlan::new(&the_plan, fingerprint, &args.paths);
         if let Err(e) = saved.write(path) {
             err(&format!("error: cannot write `{}`: {e}\n", path.display()));
             return exit::USAGE;
@@ -193,7 +261,11 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             if offline && !cli.quiet {
                 out("offline: no broker asked; every entity is shown as `create`\n\n");
             }
-            out(&render::plan::render(&the_plan, &urls.masked(), color));
+            out(&render::plan::render(
+                &the_plan,
+                &brokers.urls.masked(),
+                color,
+            ));
         }
     }
     plan_exit(has_errors, args.detailed_exitcode, &the_plan)

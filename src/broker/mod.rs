@@ -1,10 +1,22 @@
-//! Broker access: where each connection lives, and reading what a broker holds.
+//! Broker access: where each connection lives ([`endpoint`]), reading what a broker holds
+//! (the management API's definitions export, [`management`]; AMQP probes when it is out of
+//! reach, [`amqp`]), and the AMQP operations apply runs.
 
-use std::collections::BTreeMap;
+pub mod amqp;
+pub mod endpoint;
+pub mod management;
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
 
 use crate::cli::BrokerArgs;
 use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
+use crate::spec::ConnectionSpecs;
+
+pub use amqp::Tls;
+pub use endpoint::Endpoint;
 
 /// The URLs of every connection that has one.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +44,17 @@ impl Urls {
             .map(|(k, v)| (k.clone(), connection::mask(v)))
             .collect()
     }
+
+    /// The endpoints of the connections in `names` that have a URL.
+    pub fn endpoints<'a>(
+        &self,
+        names: impl Iterator<Item = &'a String>,
+    ) -> Result<Vec<Endpoint>, endpoint::BadUrl> {
+        names
+            .filter_map(|n| self.amqp.get(n).map(|u| (n, u)))
+            .map(|(n, u)| Endpoint::parse(n, u, self.management.get(n).map(String::as_str)))
+            .collect()
+    }
 }
 
 /// A broker could not be reached or refused us (exit 69).
@@ -39,19 +62,130 @@ impl Urls {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
-/// Reads the state of every connection: `Live` for those with a URL, `NoUrl` for the rest.
-/// Also returns a fingerprint of what was read, for stale saved plans.
-pub fn read_states<'a>(
-    urls: &Urls,
-    _args: &BrokerArgs,
-    names: impl Iterator<Item = &'a String>,
-) -> Result<(BTreeMap<String, ConnectionState>, String), Unavailable> {
+/// Reads the TLS files the arguments name.
+pub fn tls(args: &BrokerArgs) -> Result<Tls, String> {
+    let ca_pem = match &args.ca_file {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read CA file `{}`: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let client_p12 = match &args.client_cert {
+        Some(p) => Some((
+            std::fs::read(p)
+                .map_err(|e| format!("cannot read client certificate `{}`: {e}", p.display()))?,
+            args.client_cert_password.clone().unwrap_or_default(),
+        )),
+        None => None,
+    };
+    Ok(Tls { ca_pem, client_p12 })
+}
+
+/// What was read from the brokers.
+pub struct Snapshot {
+    pub states: BTreeMap<String, ConnectionState>,
+    /// A digest of everything read: a saved plan is stale when it changes.
+    pub fingerprint: String,
+    /// Things the user should know about how the state was read (probe mode, …).
+    pub notes: Vec<String>,
+}
+
+/// Reads every connection's state: `Live` (management API) or `Probed` (AMQP only) for those
+/// with a URL, `NoUrl` for the rest.
+pub async fn read_states(
+    endpoints: &[Endpoint],
+    desired: &BTreeMap<String, ConnectionSpecs>,
+    tls: &Tls,
+    timeout: Duration,
+) -> Result<Snapshot, Unavailable> {
     let mut states = BTreeMap::new();
-    for name in names {
-        if urls.amqp.contains_key(name) {
-            return Err(Unavailable("live plans are not built yet".into()));
-        }
+    let mut notes = Vec::new();
+    let mut digest = std::hash::DefaultHasher::new();
+    for name in desired.keys() {
         states.insert(name.clone(), ConnectionState::NoUrl);
     }
-    Ok((states, String::new()))
+    for ep in endpoints {
+        let empty = ConnectionSpecs::default();
+        let want = desired.get(&ep.name).unwrap_or(&empty);
+        // AMQP first: it proves the credentials and vhost, and gives message counts.
+        let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
+        let state = match management::read(ep, timeout).await {
+            Ok((mut have, _version)) => {
+                count_messages(&conn, &mut have, want).await;
+                sort(&mut have);
+                format!("{:?}", have).hash(&mut digest);
+                ConnectionState::Live(have)
+            }
+            Err(management::ReadError::Refused(why)) => {
+                let _ = conn.close(200, "done".into()).await;
+                return Err(Unavailable(why));
+            }
+            Err(management::ReadError::Unreachable(why)) => {
+                notes.push(format!(
+                    "connection `{}`: {why}; planned from AMQP probes, which cannot see bindings, \
+                     entities the files do not declare, nor arguments RabbitMQ does not compare \
+                     on redeclare (custom keys, exchange arguments other than alternate-exchange)",
+                    ep.name
+                ));
+                let probed = amqp::probe(&conn, want).await.map_err(Unavailable)?;
+                let mut keys: Vec<_> = probed
+                    .exchanges
+                    .iter()
+                    .map(|(k, v)| format!("{k}{v:?}"))
+                    .collect();
+                keys.extend(probed.queues.iter().map(|(k, v)| format!("{k}{v:?}")));
+                keys.sort();
+                keys.hash(&mut digest);
+                ConnectionState::Probed(probed)
+            }
+        };
+        let _ = conn.close(200, "done".into()).await;
+        states.insert(ep.name.clone(), state);
+    }
+    Ok(Snapshot {
+        states,
+        fingerprint: format!("{:016x}", digest.finish()),
+        notes,
+    })
+}
+
+fn sort(specs: &mut ConnectionSpecs) {
+    specs.exchanges.sort_by(|a, b| a.name.cmp(&b.name));
+    specs.queues.sort_by(|a, b| a.name.cmp(&b.name));
+    specs.bindings.sort_by(|a, b| {
+        (&a.key, format!("{:?}", a.arguments)).cmp(&(&b.key, format!("{:?}", b.arguments)))
+    });
+}
+
+/// Message counts of the queues a plan may delete: those the files do not declare, and those
+/// whose properties differ from ours (candidates for replace).
+async fn count_messages(
+    conn: &lapin::Connection,
+    have: &mut ConnectionSpecs,
+    want: &ConnectionSpecs,
+) {
+    let ours: HashSet<(&str, bool, bool, String)> = want
+        .queues
+        .iter()
+        .map(|q| {
+            (
+                q.name.as_str(),
+                q.durable,
+                q.auto_delete,
+                format!("{:?}", q.arguments),
+            )
+        })
+        .collect();
+    for q in &mut have.queues {
+        let same = ours.contains(&(
+            q.name.as_str(),
+            q.durable,
+            q.auto_delete,
+            format!("{:?}", q.arguments),
+        ));
+        if !same && let Ok(Some(n)) = amqp::message_count(conn, &q.name).await {
+            q.messages = Some(u64::from(n));
+        }
+    }
 }

@@ -110,6 +110,24 @@ impl Change {
     }
 }
 
+/// What an AMQP probe learnt of one exchange or queue (when the management API is out of
+/// reach).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Probe {
+    Missing,
+    /// Present, and a redeclare with our properties is accepted.
+    Same,
+    /// Present, and the broker refuses our properties: its answer.
+    Differs(String),
+}
+
+/// Probe results by name; queues with their message count.
+#[derive(Clone, Debug, Default)]
+pub struct Probed {
+    pub exchanges: HashMap<String, Probe>,
+    pub queues: HashMap<String, (Probe, Option<u32>)>,
+}
+
 /// What is known of one connection's broker.
 #[derive(Clone, Debug)]
 pub enum ConnectionState {
@@ -119,6 +137,8 @@ pub enum ConnectionState {
     NoUrl,
     /// What the broker holds.
     Live(ConnectionSpecs),
+    /// Probe mode: only what passive declares and equivalence redeclares tell.
+    Probed(Probed),
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -198,6 +218,10 @@ fn plan_connection(
             return;
         }
         ConnectionState::Live(have) => have,
+        ConnectionState::Probed(probed) => {
+            plan_probed(connection, want, probed, changes);
+            return;
+        }
     };
 
     let broker_exchanges: HashMap<&str, &ExchangeSpec> = have
@@ -417,4 +441,61 @@ fn compare_queue(broker: &QueueSpec, ours: &QueueSpec) -> (Action, Vec<Differenc
         Action::Replace
     };
     (action, d)
+}
+
+fn plan_probed(
+    connection: &str,
+    want: &ConnectionSpecs,
+    probed: &Probed,
+    changes: &mut Vec<Change>,
+) {
+    let mut push = |entity: Entity, probe: Option<&Probe>, messages: Option<u32>| {
+        let (action, reason, differences) = match probe {
+            None | Some(Probe::Missing) => (Action::Create, None, Vec::new()),
+            Some(Probe::Same) => (Action::Unchanged, None, Vec::new()),
+            Some(Probe::Differs(answer)) => {
+                let mut reason = format!("the broker refuses our declaration: {answer}");
+                if let Some(n) = messages.filter(|n| *n > 0) {
+                    reason.push_str(&format!(
+                        "; the queue holds {n} message(s): it is never deleted while it does"
+                    ));
+                }
+                (
+                    Action::Replace,
+                    Some(reason),
+                    vec![Difference {
+                        property: "equivalence".into(),
+                        broker: None,
+                        ours: None,
+                    }],
+                )
+            }
+        };
+        changes.push(Change {
+            action,
+            connection: connection.to_string(),
+            entity,
+            reason,
+            differences,
+        });
+    };
+    for e in &want.exchanges {
+        push(
+            Entity::Exchange(e.clone()),
+            probed.exchanges.get(&e.name),
+            None,
+        );
+    }
+    for q in &want.queues {
+        let (probe, n) = match probed.queues.get(&q.name) {
+            Some((p, n)) => (Some(p), *n),
+            None => (None, None),
+        };
+        push(Entity::Queue(q.clone()), probe, n);
+    }
+    // Bindings cannot be seen without the management API. Binding again is harmless when the
+    // binding exists with the same arguments encoded the same way (signed 64-bit integers).
+    for b in &want.bindings {
+        push(Entity::Binding(b.clone()), None, None);
+    }
 }

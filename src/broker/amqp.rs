@@ -1,0 +1,383 @@
+//! AMQP (lapin) access: connecting (TLS, cluster nodes, bounded time), the declare, bind and
+//! delete operations, a pipelined executor, and the probe mode used when the management
+//! API cannot be reached.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lapin::options::{
+    ExchangeBindOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, ExchangeUnbindOptions,
+    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use super::endpoint::Endpoint;
+use crate::connection::mask;
+use crate::model::{DestinationType, Value};
+use crate::plan::{Probe, Probed};
+use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
+
+/// TLS material for `amqps://`.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    /// CA certificates, PEM.
+    pub ca_pem: Option<String>,
+    /// Client identity: PKCS#12 DER and its password.
+    pub client_p12: Option<(Vec<u8>, String)>,
+}
+
+impl Tls {
+    fn config(&self) -> OwnedTLSConfig {
+        OwnedTLSConfig {
+            identity: self
+                .client_p12
+                .clone()
+                .map(|(der, password)| OwnedIdentity::PKCS12 { der, password }),
+            cert_chain: self.ca_pem.clone(),
+        }
+    }
+}
+
+/// Connects to the first node that answers within `timeout`. The error names every node
+/// tried (passwords masked) and what it answered.
+pub async fn connect(
+    endpoint: &Endpoint,
+    tls: &Tls,
+    timeout: Duration,
+) -> Result<Connection, String> {
+    let mut failures = Vec::new();
+    for node in &endpoint.nodes {
+        let shown = format!(
+            "{}://{}:{}/{}",
+            if node.scheme == lapin::uri::AMQPScheme::AMQPS {
+                "amqps"
+            } else {
+                "amqp"
+            },
+            node.authority.host,
+            node.authority.port,
+            node.vhost
+        );
+        let runtime = match lapin::runtime::default_runtime() {
+            Ok(r) => r,
+            Err(e) => return Err(e.to_string()),
+        };
+        let attempt = Connection::connect_uri_with_config(
+            node.clone(),
+            ConnectionProperties::default(),
+            tls.config(),
+            runtime,
+        );
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok(conn)) => return Ok(conn),
+            Ok(Err(e)) => failures.push(format!("{shown}: {}", describe(&e))),
+            Err(_) => failures.push(format!("{shown}: no answer within {}s", timeout.as_secs())),
+        }
+    }
+    Err(mask(&format!(
+        "connection `{}` could not reach RabbitMQ: {}",
+        endpoint.name,
+        failures.join("; ")
+    )))
+}
+
+/// A broker error in words: the broker's own reply when there is one.
+pub fn describe(e: &lapin::Error) -> String {
+    match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => {
+            format!("{} {}", amqp.get_id(), amqp.get_message())
+        }
+        lapin::ErrorKind::IOError(io) => io.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn amqp_value(v: &Value) -> AMQPValue {
+    match v {
+        // Always signed 64-bit: what a definitions import stores, so that a binding bound
+        // again matches the existing one (the broker matches binding arguments by type).
+        Value::Int(i) => AMQPValue::LongLongInt(*i),
+        Value::Float(f) => AMQPValue::Double(*f),
+        Value::Str(s) => AMQPValue::LongString(s.as_str().into()),
+        Value::Bool(b) => AMQPValue::Boolean(*b),
+        Value::Array(items) => {
+            AMQPValue::FieldArray(items.iter().map(amqp_value).collect::<Vec<_>>().into())
+        }
+    }
+}
+
+pub fn table(args: &ArgMap) -> FieldTable {
+    let mut t = FieldTable::default();
+    for (k, v) in args {
+        t.insert(ShortString::from(k.as_str()), amqp_value(v));
+    }
+    t
+}
+
+fn kind(s: &str) -> ExchangeKind {
+    match s {
+        "direct" => ExchangeKind::Direct,
+        "fanout" => ExchangeKind::Fanout,
+        "topic" => ExchangeKind::Topic,
+        "headers" => ExchangeKind::Headers,
+        other => ExchangeKind::Custom(other.to_string()),
+    }
+}
+
+/// One broker operation.
+#[derive(Clone, Debug)]
+pub enum Op {
+    DeclareExchange(ExchangeSpec),
+    DeleteExchange(String),
+    DeclareQueue(QueueSpec),
+    /// `queue.delete` with `if-empty`: the broker refuses when a message is in the queue.
+    DeleteQueueIfEmpty(String),
+    /// `queue.delete` without `if-empty`, for quorum and stream queues, which do not support
+    /// it: only run after the queue was cut from its bindings and found empty.
+    DeleteEmptiedQueue(String),
+    Bind(BindingSpec),
+    Unbind(BindingSpec),
+}
+
+impl Op {
+    pub fn describe(&self) -> String {
+        match self {
+            Op::DeclareExchange(e) => format!("declare exchange `{}`", e.name),
+            Op::DeleteExchange(n) => format!("delete exchange `{n}`"),
+            Op::DeclareQueue(q) => format!("declare queue `{}`", q.name),
+            Op::DeleteQueueIfEmpty(n) => format!("delete queue `{n}` (if empty)"),
+            Op::DeleteEmptiedQueue(n) => format!("delete queue `{n}` (found empty)"),
+            Op::Bind(b) => format!("bind {}", b.display_name()),
+            Op::Unbind(b) => format!("unbind {}", b.display_name()),
+        }
+    }
+}
+
+pub async fn run_op(ch: &Channel, op: &Op) -> Result<(), lapin::Error> {
+    match op {
+        Op::DeclareExchange(e) => {
+            let opts = ExchangeDeclareOptions {
+                durable: e.durable,
+                auto_delete: e.auto_delete,
+                internal: e.internal,
+                ..Default::default()
+            };
+            ch.exchange_declare(
+                e.name.as_str().into(),
+                kind(&e.kind),
+                opts,
+                table(&e.arguments),
+            )
+            .await
+        }
+        Op::DeleteExchange(n) => {
+            ch.exchange_delete(n.as_str().into(), ExchangeDeleteOptions::default())
+                .await
+        }
+        Op::DeclareQueue(q) => {
+            let opts = QueueDeclareOptions {
+                durable: q.durable,
+                auto_delete: q.auto_delete,
+                ..Default::default()
+            };
+            ch.queue_declare(q.name.as_str().into(), opts, table(&q.arguments))
+                .await
+                .map(|_| ())
+        }
+        Op::DeleteQueueIfEmpty(n) => {
+            let opts = QueueDeleteOptions {
+                if_empty: true,
+                ..Default::default()
+            };
+            ch.queue_delete(n.as_str().into(), opts).await.map(|_| ())
+        }
+        Op::DeleteEmptiedQueue(n) => ch
+            .queue_delete(n.as_str().into(), QueueDeleteOptions::default())
+            .await
+            .map(|_| ()),
+        Op::Bind(b) => {
+            let k = &b.key;
+            match k.destination_type {
+                DestinationType::Queue => {
+                    ch.queue_bind(
+                        k.destination.as_str().into(),
+                        k.source.as_str().into(),
+                        k.routing_key.as_str().into(),
+                        QueueBindOptions::default(),
+                        table(&b.arguments),
+                    )
+                    .await
+                }
+                DestinationType::Exchange => {
+                    ch.exchange_bind(
+                        k.destination.as_str().into(),
+                        k.source.as_str().into(),
+                        k.routing_key.as_str().into(),
+                        ExchangeBindOptions::default(),
+                        table(&b.arguments),
+                    )
+                    .await
+                }
+            }
+        }
+        Op::Unbind(b) => {
+            let k = &b.key;
+            match k.destination_type {
+                DestinationType::Queue => {
+                    ch.queue_unbind(
+                        k.destination.as_str().into(),
+                        k.source.as_str().into(),
+                        k.routing_key.as_str().into(),
+                        table(&b.arguments),
+                    )
+                    .await
+                }
+                DestinationType::Exchange => {
+                    ch.exchange_unbind(
+                        k.destination.as_str().into(),
+                        k.source.as_str().into(),
+                        k.routing_key.as_str().into(),
+                        ExchangeUnbindOptions::default(),
+                        table(&b.arguments),
+                    )
+                    .await
+                }
+            }
+        }
+    }
+}
+
+/// What became of one operation: None when it did not run.
+pub type Outcome = Option<Result<(), String>>;
+
+/// Runs `ops` over up to `channels` channels at once, each channel one operation at a time
+/// (an AMQP channel answers in order; several channels remove the round trips). Stops
+/// handing out work after the first failure (the broker closes a channel on any error).
+/// Returns each operation's outcome, in the order given.
+pub async fn run_pipelined(
+    conn: &Connection,
+    ops: &[Op],
+    channels: usize,
+    progress: Arc<dyn Fn(usize) + Send + Sync>,
+) -> Vec<Outcome> {
+    let total = ops.len();
+    let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(vec![None; total]));
+    if total == 0 {
+        return Vec::new();
+    }
+    let work: Arc<Mutex<VecDeque<(usize, Op)>>> =
+        Arc::new(Mutex::new(ops.iter().cloned().enumerate().collect()));
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..channels.clamp(1, total) {
+        let ch = match conn.create_channel().await {
+            Ok(ch) => ch,
+            Err(e) if tasks.is_empty() => {
+                outcomes.lock().expect("not poisoned")[0] =
+                    Some(Err(format!("cannot open a channel: {}", describe(&e))));
+                return outcomes.lock().expect("not poisoned").clone();
+            }
+            Err(_) => break,
+        };
+        let (work, outcomes, failed, done, progress) = (
+            work.clone(),
+            outcomes.clone(),
+            failed.clone(),
+            done.clone(),
+            progress.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while !failed.load(std::sync::atomic::Ordering::Relaxed) {
+                let Some((index, op)) = work.lock().expect("not poisoned").pop_front() else {
+                    break;
+                };
+                let result = run_op(&ch, &op).await.map_err(|e| describe(&e));
+                let ok = result.is_ok();
+                outcomes.lock().expect("not poisoned")[index] = Some(result);
+                if !ok {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            }
+            let _ = ch.close(200, "done".into()).await;
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    outcomes.lock().expect("not poisoned").clone()
+}
+
+/// Messages in a queue, by passive declare; None when the queue does not exist.
+pub async fn message_count(conn: &Connection, queue: &str) -> Result<Option<u32>, String> {
+    let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+    let opts = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let r = ch
+        .queue_declare(queue.into(), opts, FieldTable::default())
+        .await;
+    let _ = ch.close(200, "done".into()).await;
+    match r {
+        Ok(q) => Ok(Some(q.message_count())),
+        Err(e) if describe(&e).contains("NOT_FOUND") || describe(&e).starts_with("404") => Ok(None),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// Probe mode: passive declares, then an equivalence redeclare on a throwaway channel.
+pub async fn probe(conn: &Connection, want: &ConnectionSpecs) -> Result<Probed, String> {
+    let mut exchanges = HashMap::new();
+    for e in &want.exchanges {
+        let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+        let passive = ExchangeDeclareOptions {
+            passive: true,
+            ..Default::default()
+        };
+        let found = ch
+            .exchange_declare(
+                e.name.as_str().into(),
+                kind(&e.kind),
+                passive,
+                FieldTable::default(),
+            )
+            .await;
+        let _ = ch.close(200, "done".into()).await;
+        let result = match found {
+            Err(_) => Probe::Missing,
+            Ok(()) => {
+                let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+                let r = run_op(&ch, &Op::DeclareExchange(e.clone())).await;
+                let _ = ch.close(200, "done".into()).await;
+                match r {
+                    Ok(()) => Probe::Same,
+                    Err(err) => Probe::Differs(describe(&err)),
+                }
+            }
+        };
+        exchanges.insert(e.name.clone(), result);
+    }
+    let mut queues = HashMap::new();
+    for q in &want.queues {
+        let result = match message_count(conn, &q.name).await? {
+            None => (Probe::Missing, None),
+            Some(n) => {
+                let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+                let r = run_op(&ch, &Op::DeclareQueue(q.clone())).await;
+                let _ = ch.close(200, "done".into()).await;
+                match r {
+                    Ok(()) => (Probe::Same, Some(n)),
+                    Err(err) => (Probe::Differs(describe(&err)), Some(n)),
+                }
+            }
+        };
+        queues.insert(q.name.clone(), result);
+    }
+    Ok(Probed { exchanges, queues })
+}
