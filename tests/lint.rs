@@ -101,7 +101,7 @@ fn argument_rules() {
             t("e", "queue-type-property", 45, 50),
             t("e", "argument-not-applicable", 51, 29),
             t("e", "argument-value", 57, 58),
-            t("w", "argument-not-applicable", 61, 36),
+            t("e", "argument-not-applicable", 61, 36),
             t("w", "unknown-argument", 64, 36),
         ]
     );

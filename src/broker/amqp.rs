@@ -59,7 +59,7 @@ pub async fn connect(
             },
             node.authority.host,
             node.authority.port,
-            node.vhost
+            node.vhost.replace('/', "%2f")
         );
         let runtime = match lapin::runtime::default_runtime() {
             Ok(r) => r,

@@ -74,3 +74,125 @@ pub fn diag_summary(doc: &serde_json::Value) -> Vec<(String, String, u64, u64)> 
         })
         .collect()
 }
+
+/// A vhost of its own for one test, removed when dropped.
+pub struct Vhost {
+    pub name: String,
+}
+
+pub const MGMT: &str = "http://127.0.0.1:15672/api";
+
+fn http() -> rabbitmq_http_client::blocking_api::Client<&'static str, &'static str, &'static str> {
+    rabbitmq_http_client::blocking_api::Client::new(MGMT, "guest", "guest")
+}
+
+impl Vhost {
+    pub fn new(test: &str) -> Vhost {
+        let name = format!("topology-test-{test}-{}", std::process::id());
+        let client = http();
+        let _ = client.delete_vhost(&name, true);
+        client
+            .create_vhost(&rabbitmq_http_client::requests::VirtualHostParams::named(
+                &name,
+            ))
+            .expect("the management API creates a vhost (is RabbitMQ up? run scripts/test.sh)");
+        client
+            .declare_permissions(&rabbitmq_http_client::requests::Permissions {
+                user: "guest",
+                vhost: &name,
+                configure: ".*",
+                read: ".*",
+                write: ".*",
+            })
+            .expect("permissions");
+        Vhost { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("amqp=amqp://guest:guest@127.0.0.1:5672/{}", self.name)
+    }
+
+    /// The vhost's definitions, as the management API exports them.
+    pub fn definitions(&self) -> serde_json::Value {
+        let text = http()
+            .export_vhost_definitions_as_string(&self.name)
+            .expect("definitions");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// PUT/POST/DELETE on the management API, under /api.
+    pub fn request(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let path = path.replace("{vhost}", &self.name.replace('/', "%2f"));
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-u",
+                "guest:guest",
+                "-X",
+                method,
+                "-H",
+                "content-type: application/json",
+            ])
+            .arg("-d")
+            .arg(body.to_string())
+            .arg(format!("{MGMT}{path}"))
+            .output()
+            .expect("curl runs");
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Publishes a message straight to a queue (default exchange).
+    pub fn publish(&self, queue: &str) {
+        let r = self.request(
+            "POST",
+            "/exchanges/{vhost}/amq.default/publish",
+            serde_json::json!({"properties": {}, "routing_key": queue, "payload": "keep me", "payload_encoding": "string"}),
+        );
+        assert_eq!(r["routed"], true, "{r}");
+    }
+
+    /// Messages in a queue, read by getting them (requeued), not from lagging statistics.
+    pub fn messages(&self, queue: &str) -> usize {
+        let r = self.request(
+            "POST",
+            &format!("/queues/{{vhost}}/{queue}/get"),
+            serde_json::json!({"count": 100, "ackmode": "reject_requeue_true", "encoding": "auto"}),
+        );
+        r.as_array().map(Vec::len).unwrap_or(0)
+    }
+}
+
+impl Drop for Vhost {
+    fn drop(&mut self) {
+        let _ = http().delete_vhost(&self.name, true);
+    }
+}
+
+/// (action, kind, name) of each change of a plan document.
+pub fn actions(doc: &serde_json::Value) -> Vec<(String, String, String)> {
+    doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_string(),
+                c["kind"].as_str().unwrap().to_string(),
+                c["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Writes a topology file into a new temporary directory.
+pub fn topology_dir(xml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("queue_topology.xml"),
+        format!(
+            "<?xml version=\"1.0\"?>\n<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n{xml}\n</config>\n"
+        ),
+    )
+    .unwrap();
+    dir
+}

@@ -1,0 +1,563 @@
+//! `plan` and `apply` against the real RabbitMQ on 127.0.0.1 (started by scripts/test.sh).
+//! Each test has its own vhost, removed afterwards.
+
+mod util;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use util::{Vhost, actions, run, topology_dir};
+
+fn plan_json(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
+    let url = vhost.url();
+    run(&[
+        &["plan", path, "--format", "json", "--connection", &url],
+        extra,
+    ]
+    .concat())
+}
+
+fn apply(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
+    let url = vhost.url();
+    run(&[&["apply", path, "--connection", &url], extra].concat())
+}
+
+fn count(doc: &serde_json::Value, action: &str) -> usize {
+    actions(doc).iter().filter(|a| a.0 == action).count()
+}
+
+/// apply, then plan: nothing to do; --detailed-exitcode says so.
+#[test]
+fn apply_then_plan_shows_nothing_to_do() {
+    let v = Vhost::new("noop");
+    let out = apply(&v, "fixtures/retry-triple", &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("created 3 exchanges"), "{}", out.stdout);
+    let doc = plan_json(&v, "fixtures/retry-triple", &[]).json();
+    assert_eq!(count(&doc, "unchanged"), 9, "{:?}", actions(&doc));
+    let url = v.url();
+    let detailed = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(detailed.code, 0, "{}", detailed.stderr);
+    let again = apply(&v, "fixtures/retry-triple", &[]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.stdout);
+    // What the broker holds is what the files declare.
+    let defs = v.definitions();
+    let retry = defs["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "orders.retry")
+        .unwrap();
+    assert_eq!(retry["arguments"]["x-message-ttl"], 30000);
+    assert_eq!(defs["bindings"].as_array().unwrap().len(), 3);
+}
+
+/// Each kind of change: a new exchange (create), a queue whose TTL changed (replace, with
+/// both values), a new binding (create); --detailed-exitcode exits 2.
+#[test]
+fn each_kind_of_change() {
+    let v = Vhost::new("kinds");
+    let before = topology_dir(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/></exchange>
+           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">5000</argument></arguments></queue>"#,
+    );
+    assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
+    let after = topology_dir(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/><binding id="b" topic="b" destination="q1"/></exchange>
+           <exchange name="ex2" type="fanout"/>
+           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">6000</argument></arguments></queue>"#,
+    );
+    let p = after.path().to_str().unwrap();
+    let doc = plan_json(&v, p, &[]).json();
+    assert_eq!(
+        actions(&doc),
+        [
+            ("unchanged".into(), "exchange".into(), "ex".into()),
+            ("create".into(), "exchange".into(), "ex2".into()),
+            ("replace".into(), "queue".into(), "q1".into()),
+            ("unchanged".into(), "binding".into(), "ex -> q1 [a]".into()),
+            ("create".into(), "binding".into(), "ex -> q1 [b]".into()),
+        ]
+    );
+    let q = &doc["changes"][2];
+    assert_eq!(
+        q["differences"],
+        json!([{"property": "arguments.x-message-ttl", "broker": 5000, "ours": 6000}])
+    );
+    let url = v.url();
+    assert_eq!(
+        run(&["plan", p, "--connection", &url, "--detailed-exitcode"]).code,
+        2
+    );
+    let human = run(&["plan", p, "--connection", &url, "--color", "never"]);
+    assert!(
+        human.stdout.contains("-/+ queue q1 (must be replaced)"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("arguments.x-message-ttl: 5000 => 6000"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("  + exchange ex2"),
+        "{}",
+        human.stdout
+    );
+}
+
+/// Drift RabbitMQ itself ignores on redeclare: a custom queue argument and an exchange
+/// argument other than alternate-exchange.
+#[test]
+fn custom_argument_drift_is_reported() {
+    let v = Vhost::new("drift");
+    v.request(
+        "PUT",
+        "/exchanges/{vhost}/ex",
+        json!({"type": "topic", "durable": true, "arguments": {"x-custom": "old"}}),
+    );
+    v.request(
+        "PUT",
+        "/queues/{vhost}/q",
+        json!({"durable": true, "arguments": {"x-team": "a"}}),
+    );
+    let files = topology_dir(r#"<exchange name="ex"/><queue name="q"/>"#);
+    let doc = plan_json(&v, files.path().to_str().unwrap(), &[]).json();
+    assert_eq!(count(&doc, "replace"), 2, "{:?}", actions(&doc));
+    assert_eq!(
+        doc["changes"][0]["differences"],
+        json!([{"property": "arguments.x-custom", "broker": "old", "ours": null}])
+    );
+    assert_eq!(
+        doc["changes"][1]["differences"],
+        json!([{"property": "arguments.x-team", "broker": "a", "ours": null}])
+    );
+}
+
+/// replace is refused without --allow-recreate; refused again while the queue holds a
+/// message (which stays); done once empty, with its bindings restored.
+#[test]
+fn replace_is_safe() {
+    let v = Vhost::new("replace");
+    let files = |ttl: u32| {
+        topology_dir(&format!(
+            r#"<exchange name="ex"><binding id="a" topic="a.#" destination="q"/></exchange>
+               <exchange name="other"/>
+               <queue name="q"><arguments><argument name="x-message-ttl" xsi:type="number">{ttl}</argument></arguments></queue>"#
+        ))
+    };
+    let first = files(5000);
+    assert_eq!(apply(&v, first.path().to_str().unwrap(), &[]).code, 0);
+    // a binding the files do not declare, to the same queue: restored too
+    v.request(
+        "POST",
+        "/bindings/{vhost}/e/other/q/q",
+        json!({"routing_key": "x", "arguments": {}}),
+    );
+    let second = files(9000);
+    let p = second.path().to_str().unwrap();
+
+    let refused = apply(&v, p, &[]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("--allow-recreate"),
+        "{}",
+        refused.stderr
+    );
+    let ttl = |v: &Vhost| v.definitions()["queues"][0]["arguments"]["x-message-ttl"].clone();
+    assert_eq!(ttl(&v), 5000, "nothing was applied");
+
+    v.publish("q");
+    let kept = apply(&v, p, &["--allow-recreate"]);
+    assert_eq!(kept.code, 1, "{}", kept.stdout);
+    assert!(kept.stderr.contains("holds messages"), "{}", kept.stderr);
+    assert_eq!(v.messages("q"), 1, "the message is still there");
+    assert_eq!(ttl(&v), 5000);
+
+    v.request("DELETE", "/queues/{vhost}/q/contents", json!({}));
+    let done = apply(&v, p, &["--allow-recreate"]);
+    assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
+    assert_eq!(ttl(&v), 9000);
+    let bindings: Vec<(String, String)> = v.definitions()["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["source"].as_str().unwrap().into(),
+                b["routing_key"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        bindings.contains(&("ex".into(), "a.#".into())),
+        "{bindings:?}"
+    );
+    assert!(
+        bindings.contains(&("other".into(), "x".into())),
+        "{bindings:?}"
+    );
+    let doc = plan_json(&v, p, &[]).json();
+    assert_eq!(
+        count(&doc, "replace") + count(&doc, "create"),
+        0,
+        "{:?}",
+        actions(&doc)
+    );
+}
+
+/// Quorum queues do not support delete-if-empty: the tool cuts the bindings, counts, and
+/// puts them back when a message is there.
+#[test]
+fn quorum_replace_keeps_messages() {
+    let v = Vhost::new("quorum");
+    let files = |limit: u32| {
+        topology_dir(&format!(
+            r#"<exchange name="ex"><binding id="a" topic="a" destination="q"/></exchange>
+               <queue name="q"><arguments><argument name="x-queue-type" xsi:type="string">quorum</argument>
+               <argument name="x-delivery-limit" xsi:type="number">{limit}</argument></arguments></queue>"#
+        ))
+    };
+    let first = files(3);
+    assert_eq!(apply(&v, first.path().to_str().unwrap(), &[]).code, 0);
+    v.publish("q");
+    let second = files(5);
+    let out = apply(&v, second.path().to_str().unwrap(), &["--allow-recreate"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(v.messages("q"), 1);
+    let bindings = v.definitions()["bindings"].as_array().unwrap().len();
+    assert_eq!(bindings, 1, "the binding was put back");
+}
+
+/// Unmanaged entities are listed apart and left alone; --prune deletes them, but never a
+/// queue holding a message.
+#[test]
+fn prune() {
+    let v = Vhost::new("prune");
+    let files = topology_dir(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q"/></exchange>"#,
+    );
+    let p = files.path().to_str().unwrap();
+    assert_eq!(apply(&v, p, &[]).code, 0);
+    v.request(
+        "PUT",
+        "/exchanges/{vhost}/stray-ex",
+        json!({"type": "fanout", "durable": true}),
+    );
+    v.request(
+        "PUT",
+        "/queues/{vhost}/stray-empty",
+        json!({"durable": true}),
+    );
+    v.request(
+        "PUT",
+        "/queues/{vhost}/stray-full",
+        json!({"durable": true}),
+    );
+    v.request(
+        "POST",
+        "/bindings/{vhost}/e/ex/q/q",
+        json!({"routing_key": "stray", "arguments": {}}),
+    );
+    v.publish("stray-full");
+
+    let doc = plan_json(&v, p, &[]).json();
+    let unmanaged: Vec<&str> = doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unmanaged,
+        ["stray-ex", "stray-empty", "stray-full", "ex -> q [stray]"]
+    );
+    assert_eq!(count(&doc, "delete"), 0);
+    assert_eq!(apply(&v, p, &[]).code, 0);
+    assert_eq!(
+        v.definitions()["queues"].as_array().unwrap().len(),
+        3,
+        "untouched without --prune"
+    );
+
+    let pruned = plan_json(&v, p, &["--prune"]).json();
+    let deletes: Vec<String> = actions(&pruned)
+        .into_iter()
+        .filter(|a| a.0 == "delete")
+        .map(|a| a.2)
+        .collect();
+    assert_eq!(deletes, ["stray-ex", "stray-empty", "ex -> q [stray]"]);
+    let out = apply(&v, p, &["--prune"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let defs = v.definitions();
+    let queues: Vec<&str> = defs["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        queues.contains(&"stray-full") && queues.contains(&"q") && !queues.contains(&"stray-empty"),
+        "{queues:?}"
+    );
+    assert_eq!(v.messages("stray-full"), 1);
+    assert_eq!(defs["exchanges"].as_array().unwrap().len(), 1);
+    assert_eq!(defs["bindings"].as_array().unwrap().len(), 1);
+}
+
+/// A saved plan is applied as long as the broker has not changed; a stale one is refused.
+#[test]
+fn saved_plan_and_stale_plan() {
+    let v = Vhost::new("saved");
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    let url = v.url();
+    let out = run(&["plan", "fixtures/outbox", "--connection", &url, "--out", s]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ok = run(&[
+        "apply",
+        "fixtures/outbox",
+        "--connection",
+        &url,
+        "--plan",
+        s,
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+
+    // Plan again, then the broker changes before apply.
+    assert_eq!(
+        run(&[
+            "plan",
+            "fixtures/retry-triple",
+            "--connection",
+            &url,
+            "--out",
+            s
+        ])
+        .code,
+        0
+    );
+    v.request(
+        "PUT",
+        "/queues/{vhost}/someone-else",
+        json!({"durable": true}),
+    );
+    let stale = run(&[
+        "apply",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--plan",
+        s,
+    ]);
+    assert_eq!(stale.code, 1);
+    assert!(
+        stale.stderr.contains("changed since the plan was made"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        !v.definitions()["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "orders")
+    );
+}
+
+/// Wrong password, closed port, missing vhost: exit 69, quickly, password never shown.
+#[test]
+fn unreachable_or_refused_is_69() {
+    let cases = [
+        (
+            "amqp=amqp://guest:wrong-secret@127.0.0.1:5672/%2f",
+            "ACCESS_REFUSED",
+        ),
+        ("amqp=amqp://guest:wrong-secret@127.0.0.1:1/%2f", "refused"),
+        (
+            "amqp=amqp://guest:guest@127.0.0.1:5672/no-such-vhost-here",
+            "vhost",
+        ),
+    ];
+    for (url, says) in cases {
+        let start = Instant::now();
+        let out = run(&[
+            "plan",
+            "fixtures/outbox",
+            "--connection",
+            url,
+            "--timeout",
+            "5",
+        ]);
+        assert_eq!(out.code, 69, "{url}: {}{}", out.stdout, out.stderr);
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{url} took {:?}",
+            start.elapsed()
+        );
+        assert!(out.stderr.contains(says), "{url}: {}", out.stderr);
+        assert!(!out.stderr.contains("wrong-secret") && !out.stdout.contains("wrong-secret"));
+        let applied = run(&[
+            "apply",
+            "fixtures/outbox",
+            "--connection",
+            url,
+            "--timeout",
+            "5",
+        ]);
+        assert_eq!(applied.code, 69);
+    }
+}
+
+/// The proposal's two-connection case: `db` has no URL and is skipped with the reason;
+/// `amqp` is applied; the same queue name on both is reported.
+#[test]
+fn two_connections_with_db_skipped() {
+    let v = Vhost::new("twoconn");
+    let out = plan_json(&v, "fixtures/two-connections", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    let skipped: Vec<_> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "skip")
+        .collect();
+    assert_eq!(skipped.len(), 3, "exchange, queue and binding on db");
+    assert!(skipped.iter().all(|c| c["connection"] == "db"));
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("TOPOLOGY_CONNECTION_DB")
+    );
+    assert!(
+        doc["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("defined in two connections")
+    );
+    let applied = apply(&v, "fixtures/two-connections", &[]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let queues = v.definitions()["queues"].as_array().unwrap().clone();
+    assert_eq!(queues.len(), 1);
+    assert_eq!(queues[0]["arguments"]["x-message-ttl"], 60000);
+}
+
+/// Integer binding arguments are sent as signed 64-bit: applying twice does not add a
+/// second, identical-looking binding.
+#[test]
+fn binding_arguments_never_duplicate() {
+    let v = Vhost::new("bindargs");
+    for _ in 0..2 {
+        assert_eq!(apply(&v, "fixtures/two-connections", &[]).code, 0);
+    }
+    let url = v.url();
+    // Also through the environment variable.
+    let env = run_env(
+        &["apply", "fixtures/two-connections"],
+        &[("TOPOLOGY_CONNECTION_AMQP", &url[5..])],
+    );
+    assert_eq!(env.code, 0, "{}", env.stderr);
+    assert_eq!(v.definitions()["bindings"].as_array().unwrap().len(), 1);
+}
+
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> util::Output {
+    util::run_in(&util::root(), args, env)
+}
+
+/// Without the management API, plan falls back to AMQP probes and says what it cannot see.
+#[test]
+fn probe_mode_without_management() {
+    let v = Vhost::new("probe");
+    assert_eq!(apply(&v, "fixtures/retry-triple", &[]).code, 0);
+    let url = v.url();
+    let out = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--management",
+        "amqp=http://127.0.0.1:1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("AMQP probes"), "{}", out.stderr);
+    let doc = out.json();
+    let exq: Vec<_> = actions(&doc)
+        .into_iter()
+        .filter(|a| a.1 != "binding")
+        .collect();
+    assert!(exq.iter().all(|a| a.0 == "unchanged"), "{exq:?}");
+    // A queue whose TTL differs: the broker's own answer explains the replace.
+    let drift = topology_dir(
+        r#"<queue name="orders.retry"><arguments><argument name="x-message-ttl" xsi:type="number">1</argument>
+        <argument name="x-dead-letter-exchange" xsi:type="string"></argument>
+        <argument name="x-dead-letter-routing-key" xsi:type="string">orders.main</argument></arguments></queue>"#,
+    );
+    let out = run(&[
+        "plan",
+        drift.path().to_str().unwrap(),
+        "--connection",
+        &url,
+        "--management",
+        "amqp=http://127.0.0.1:1",
+        "--format",
+        "json",
+    ]);
+    let doc = out.json();
+    assert_eq!(doc["changes"][0]["action"], "replace");
+    assert!(
+        doc["changes"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("inequivalent arg 'x-message-ttl'"),
+        "{}",
+        doc["changes"][0]
+    );
+}
+
+/// Two applies of the same files at once both succeed and end in the same topology.
+#[test]
+fn concurrent_applies_converge() {
+    let v = Vhost::new("concurrent");
+    let url = v.url();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_topology"))
+            .args(["apply", "fixtures/retry-triple", "--connection", &url])
+            .current_dir(util::root())
+            .output()
+            .unwrap()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let doc = plan_json(&v, "fixtures/retry-triple", &[]).json();
+    assert_eq!(count(&doc, "unchanged"), 9);
+    assert_eq!(v.definitions()["bindings"].as_array().unwrap().len(), 3);
+}
+
+/// A topology with errors is never sent: apply exits 1 and the vhost stays empty.
+#[test]
+fn errors_are_never_applied() {
+    let v = Vhost::new("errors");
+    let out = apply(&v, "fixtures/bad/arguments", &[]);
+    assert_eq!(out.code, 1);
+    assert!(v.definitions()["queues"].as_array().unwrap().is_empty());
+}
