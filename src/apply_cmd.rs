@@ -20,8 +20,16 @@ use crate::plan::{Action, Change, Entity, Plan};
 use crate::saved::SavedPlan;
 use crate::spec::{BindingSpec, ConnectionSpecs};
 
-/// Parallel AMQP channels per connection.
-pub const CHANNELS: usize = 32;
+/// How operations run.
+#[derive(Clone, Copy, Debug)]
+struct RunOptions {
+    /// Parallel AMQP channels per connection.
+    channels: usize,
+    /// A progress bar on a terminal.
+    progress: bool,
+    /// Timings of each phase on stderr.
+    verbose: bool,
+}
 
 /// One step apply took (or did not), for the report.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -91,7 +99,11 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         }
         return exit::ERRORS;
     }
-    let progress = std::io::stderr().is_terminal() && !cli.quiet;
+    let opts = RunOptions {
+        channels: args.channels.max(1),
+        progress: std::io::stderr().is_terminal() && !cli.quiet,
+        verbose: cli.verbose,
+    };
     let mut steps = Vec::new();
     let mut failed = false;
     for ep in &brokers.endpoints {
@@ -117,7 +129,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         let timeout = std::time::Duration::from_secs(args.broker.timeout.max(1));
         let result = rt.block_on(async {
             let conn = amqp::connect(ep, &brokers.tls, timeout).await?;
-            let ok = apply_connection(&conn, &ep.name, &changes, &have, progress, &mut steps).await;
+            let ok = apply_connection(&conn, &ep.name, &changes, &have, opts, &mut steps).await;
             let _ = conn.close(200, "done".into()).await;
             Ok::<bool, String>(ok)
         });
@@ -195,9 +207,10 @@ async fn run_phase(
     conn: &lapin::Connection,
     owners: &[&Change],
     ops: &[Op],
-    progress: bool,
+    opts: RunOptions,
     steps: &mut Vec<Step>,
 ) -> bool {
+    let progress = opts.progress;
     let total = ops.len();
     let show: Arc<dyn Fn(usize) + Send + Sync> = if progress && total >= 200 {
         Arc::new(move |n| {
@@ -211,7 +224,16 @@ async fn run_phase(
     } else {
         Arc::new(|_| {})
     };
-    let outcomes: Vec<Outcome> = amqp::run_pipelined(conn, ops, CHANNELS, show).await;
+    let t = std::time::Instant::now();
+    let outcomes: Vec<Outcome> = amqp::run_pipelined(conn, ops, opts.channels, show).await;
+    if opts.verbose && !ops.is_empty() {
+        eprintln!(
+            "  {} operation(s) over {} channel(s) in {:.2}s",
+            ops.len(),
+            opts.channels.min(ops.len()),
+            t.elapsed().as_secs_f64()
+        );
+    }
     let mut ok = true;
     for (c, outcome) in owners.iter().zip(outcomes) {
         match outcome {
@@ -358,7 +380,7 @@ async fn apply_connection(
     connection: &str,
     changes: &[&Change],
     have: &ConnectionSpecs,
-    progress: bool,
+    opts: RunOptions,
     steps: &mut Vec<Step>,
 ) -> bool {
     let select = |kind: crate::plan::EntityKind, action: Action| -> Vec<&Change> {
@@ -380,7 +402,7 @@ async fn apply_connection(
             _ => None,
         })
         .collect();
-    if !run_phase(conn, &unbind, &ops, progress, steps).await {
+    if !run_phase(conn, &unbind, &ops, opts, steps).await {
         return false;
     }
     // 2. exchanges, 3. queues: creates pipelined, then replaces one by one
@@ -395,7 +417,7 @@ async fn apply_connection(
                 Entity::Binding(_) => None,
             })
             .collect();
-        if !run_phase(conn, &creates, &ops, progress, steps).await {
+        if !run_phase(conn, &creates, &ops, opts, steps).await {
             return false;
         }
         for c in select(kind, Action::Replace) {
@@ -433,7 +455,7 @@ async fn apply_connection(
             ops.push(Op::Bind(b.clone()));
         }
     }
-    if !run_phase(conn, &owners, &ops, progress, steps).await {
+    if !run_phase(conn, &owners, &ops, opts, steps).await {
         return false;
     }
     // 5. pruned queues (if empty), then exchanges
@@ -447,7 +469,7 @@ async fn apply_connection(
                 Entity::Binding(_) => None,
             })
             .collect();
-        if !run_phase(conn, &deletes, &ops, progress, steps).await {
+        if !run_phase(conn, &deletes, &ops, opts, steps).await {
             return false;
         }
     }

@@ -138,4 +138,7 @@ pub struct ApplyArgs {
     pub allow_recreate: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// AMQP channels used at once per connection (declares and binds are pipelined over them).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub channels: usize,
 }

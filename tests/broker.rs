@@ -561,3 +561,38 @@ fn errors_are_never_applied() {
     assert_eq!(out.code, 1);
     assert!(v.definitions()["queues"].as_array().unwrap().is_empty());
 }
+
+/// Several node URLs for one connection: the first that answers is used.
+#[test]
+fn cluster_urls_fall_through_to_a_live_node() {
+    let v = Vhost::new("cluster");
+    let url = format!(
+        "amqp=amqp://guest:guest@127.0.0.1:1/{0},amqp://guest:guest@127.0.0.1:5672/{0}",
+        v.name
+    );
+    let out = run(&[
+        "apply",
+        "fixtures/outbox",
+        "--connection",
+        &url,
+        "--timeout",
+        "3",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(v.definitions()["exchanges"].as_array().unwrap().len(), 2);
+}
+
+/// TLS options name files; one that cannot be read is a usage error.
+#[test]
+fn unreadable_tls_file_is_a_usage_error() {
+    let out = run(&[
+        "plan",
+        "fixtures/outbox",
+        "--connection",
+        "amqp=amqps://guest:guest@127.0.0.1:5671/%2f",
+        "--ca-file",
+        "/nonexistent/ca.pem",
+    ]);
+    assert_eq!(out.code, 64, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot read CA file"), "{}", out.stderr);
+}

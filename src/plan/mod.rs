@@ -12,7 +12,7 @@
 //! - Entities on a broker that the files do not declare go to `unmanaged`, or become
 //!   `delete` with `prune` (queues only when they hold no message).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::Value;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
@@ -256,11 +256,12 @@ fn plan_connection(
         }
         changes.push(change(action, Entity::Queue(q.clone()), reason, diffs));
     }
+    // Bindings match on key and arguments; hashed, as there may be tens of thousands.
+    let signature = |b: &BindingSpec| format!("{:?}{:?}", b.key, b.arguments);
+    let broker_bindings: HashSet<String> = have.bindings.iter().map(signature).collect();
+    let our_bindings: HashSet<String> = want.bindings.iter().map(signature).collect();
     for b in &want.bindings {
-        let found = have
-            .bindings
-            .iter()
-            .any(|h| h.key == b.key && h.arguments == b.arguments);
+        let found = broker_bindings.contains(&signature(b));
         let action = if found {
             Action::Unchanged
         } else {
@@ -318,11 +319,7 @@ fn plan_connection(
         if b.key.source.is_empty() {
             continue;
         }
-        let ours = want
-            .bindings
-            .iter()
-            .any(|w| w.key == b.key && w.arguments == b.arguments);
-        if ours {
+        if our_bindings.contains(&signature(b)) {
             continue;
         }
         let entity = Entity::Binding(b.clone());
