@@ -259,7 +259,12 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             print_diagnostics(cli, &loaded);
             let color = use_color(cli, std::io::stdout().is_terminal());
             if offline && !cli.quiet {
-                out("offline: no broker asked; every entity is shown as `create`\n\n");
+                let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
+                    "the topology has errors, so no broker was asked"
+                } else {
+                    "offline: no broker asked"
+                };
+                out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
             out(&render::plan::render(
                 &the_plan,

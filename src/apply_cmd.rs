@@ -391,7 +391,6 @@ async fn apply_connection(
             .collect()
     };
     use crate::plan::EntityKind::{Binding as B, Exchange as E, Queue as Q};
-    let _ = connection;
 
     // 1. bindings to prune
     let unbind = select(B, Action::Delete);
@@ -433,14 +432,14 @@ async fn apply_connection(
     let mut ops: Vec<Op> = Vec::new();
     for c in &creates {
         if let Entity::Binding(b) = &c.entity {
-            seen.insert(format!("{:?}{:?}", b.key, b.arguments));
+            seen.insert(b.signature());
             owners.push(c);
             ops.push(Op::Bind(b.clone()));
         }
     }
     let restored: Vec<Change> = restore
         .into_iter()
-        .filter(|b| seen.insert(format!("{:?}{:?}", b.key, b.arguments)))
+        .filter(|b| seen.insert(b.signature()))
         .map(|b| Change {
             action: Action::Create,
             connection: connection.to_string(),

@@ -49,6 +49,12 @@ pub struct BindingSpec {
 }
 
 impl BindingSpec {
+    /// Key and arguments as one string: two bindings are the same binding when these are
+    /// equal (hashable, for topologies of tens of thousands of bindings).
+    pub fn signature(&self) -> String {
+        format!("{:?}{:?}", self.key, self.arguments)
+    }
+
     pub fn display_name(&self) -> String {
         format!(
             "{} -> {} [{}]",

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::cli::BrokerArgs;
 use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
-use crate::spec::ConnectionSpecs;
+use crate::spec::{BindingSpec, ConnectionSpecs};
 
 pub use amqp::Tls;
 pub use endpoint::Endpoint;
@@ -153,9 +153,7 @@ pub async fn read_states(
 fn sort(specs: &mut ConnectionSpecs) {
     specs.exchanges.sort_by(|a, b| a.name.cmp(&b.name));
     specs.queues.sort_by(|a, b| a.name.cmp(&b.name));
-    specs.bindings.sort_by(|a, b| {
-        (&a.key, format!("{:?}", a.arguments)).cmp(&(&b.key, format!("{:?}", b.arguments)))
-    });
+    specs.bindings.sort_by_cached_key(BindingSpec::signature);
 }
 
 /// Message counts of the queues a plan may delete: those the files do not declare, and those

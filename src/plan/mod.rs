@@ -257,11 +257,11 @@ fn plan_connection(
         changes.push(change(action, Entity::Queue(q.clone()), reason, diffs));
     }
     // Bindings match on key and arguments; hashed, as there may be tens of thousands.
-    let signature = |b: &BindingSpec| format!("{:?}{:?}", b.key, b.arguments);
-    let broker_bindings: HashSet<String> = have.bindings.iter().map(signature).collect();
-    let our_bindings: HashSet<String> = want.bindings.iter().map(signature).collect();
+    let broker_bindings: HashSet<String> =
+        have.bindings.iter().map(BindingSpec::signature).collect();
+    let our_bindings: HashSet<String> = want.bindings.iter().map(BindingSpec::signature).collect();
     for b in &want.bindings {
-        let found = broker_bindings.contains(&signature(b));
+        let found = broker_bindings.contains(&b.signature());
         let action = if found {
             Action::Unchanged
         } else {
@@ -271,15 +271,10 @@ fn plan_connection(
     }
 
     // What the broker has and the files do not declare.
-    let ours_ex: HashMap<&str, ()> = want
-        .exchanges
-        .iter()
-        .map(|e| (e.name.as_str(), ()))
-        .collect();
-    let ours_q: HashMap<&str, ()> = want.queues.iter().map(|q| (q.name.as_str(), ())).collect();
+    let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
+    let ours_q: HashSet<&str> = want.queues.iter().map(|q| q.name.as_str()).collect();
     for e in &have.exchanges {
-        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains_key(e.name.as_str())
-        {
+        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str()) {
             continue;
         }
         let entity = Entity::Exchange(e.clone());
@@ -295,7 +290,7 @@ fn plan_connection(
         }
     }
     for q in &have.queues {
-        if q.name.starts_with("amq.") || ours_q.contains_key(q.name.as_str()) {
+        if q.name.starts_with("amq.") || ours_q.contains(q.name.as_str()) {
             continue;
         }
         let entity = Entity::Queue(q.clone());
@@ -319,7 +314,7 @@ fn plan_connection(
         if b.key.source.is_empty() {
             continue;
         }
-        if our_bindings.contains(&signature(b)) {
+        if our_bindings.contains(&b.signature()) {
             continue;
         }
         let entity = Entity::Binding(b.clone());
@@ -346,22 +341,6 @@ fn reason_for(action: Action, diffs: &[Difference]) -> Option<String> {
     })
 }
 
-fn differ<T: PartialEq + Clone>(
-    property: &str,
-    broker: &T,
-    ours: &T,
-    wrap: fn(T) -> Value,
-    out: &mut Vec<Difference>,
-) {
-    if broker != ours {
-        out.push(Difference {
-            property: property.to_string(),
-            broker: Some(wrap(broker.clone())),
-            ours: Some(wrap(ours.clone())),
-        });
-    }
-}
-
 fn compare_arguments(
     broker: &BTreeMap<String, Value>,
     ours: &BTreeMap<String, Value>,
@@ -382,31 +361,23 @@ fn compare_arguments(
     }
 }
 
-fn compare_exchange(broker: &ExchangeSpec, ours: &ExchangeSpec) -> (Action, Vec<Difference>) {
-    let mut d = Vec::new();
-    differ("type", &broker.kind, &ours.kind, Value::Str, &mut d);
-    differ(
-        "durable",
-        &broker.durable,
-        &ours.durable,
-        Value::Bool,
-        &mut d,
-    );
-    differ(
-        "auto_delete",
-        &broker.auto_delete,
-        &ours.auto_delete,
-        Value::Bool,
-        &mut d,
-    );
-    differ(
-        "internal",
-        &broker.internal,
-        &ours.internal,
-        Value::Bool,
-        &mut d,
-    );
-    compare_arguments(&broker.arguments, &ours.arguments, &mut d);
+/// Properties (name, broker's value, ours) and arguments → unchanged, or replace with what
+/// differs: every property of an exchange or queue is immutable on a live broker.
+fn compare(
+    properties: Vec<(&str, Value, Value)>,
+    broker: &BTreeMap<String, Value>,
+    ours: &BTreeMap<String, Value>,
+) -> (Action, Vec<Difference>) {
+    let mut d: Vec<Difference> = properties
+        .into_iter()
+        .filter(|(_, b, o)| b != o)
+        .map(|(property, b, o)| Difference {
+            property: property.to_string(),
+            broker: Some(b),
+            ours: Some(o),
+        })
+        .collect();
+    compare_arguments(broker, ours, &mut d);
     let action = if d.is_empty() {
         Action::Unchanged
     } else {
@@ -415,29 +386,40 @@ fn compare_exchange(broker: &ExchangeSpec, ours: &ExchangeSpec) -> (Action, Vec<
     (action, d)
 }
 
-fn compare_queue(broker: &QueueSpec, ours: &QueueSpec) -> (Action, Vec<Difference>) {
-    let mut d = Vec::new();
-    differ(
-        "durable",
-        &broker.durable,
-        &ours.durable,
-        Value::Bool,
-        &mut d,
-    );
-    differ(
-        "auto_delete",
-        &broker.auto_delete,
-        &ours.auto_delete,
-        Value::Bool,
-        &mut d,
-    );
-    compare_arguments(&broker.arguments, &ours.arguments, &mut d);
-    let action = if d.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Replace
-    };
-    (action, d)
+fn compare_exchange(b: &ExchangeSpec, o: &ExchangeSpec) -> (Action, Vec<Difference>) {
+    compare(
+        vec![
+            (
+                "type",
+                Value::Str(b.kind.clone()),
+                Value::Str(o.kind.clone()),
+            ),
+            ("durable", Value::Bool(b.durable), Value::Bool(o.durable)),
+            (
+                "auto_delete",
+                Value::Bool(b.auto_delete),
+                Value::Bool(o.auto_delete),
+            ),
+            ("internal", Value::Bool(b.internal), Value::Bool(o.internal)),
+        ],
+        &b.arguments,
+        &o.arguments,
+    )
+}
+
+fn compare_queue(b: &QueueSpec, o: &QueueSpec) -> (Action, Vec<Difference>) {
+    compare(
+        vec![
+            ("durable", Value::Bool(b.durable), Value::Bool(o.durable)),
+            (
+                "auto_delete",
+                Value::Bool(b.auto_delete),
+                Value::Bool(o.auto_delete),
+            ),
+        ],
+        &b.arguments,
+        &o.arguments,
+    )
 }
 
 fn plan_probed(
@@ -494,5 +476,127 @@ fn plan_probed(
     // binding exists with the same arguments encoded the same way (signed 64-bit integers).
     for b in &want.bindings {
         push(Entity::Binding(b.clone()), None, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DestinationType;
+    use crate::spec::BindingKey;
+
+    fn queue(name: &str, args: &[(&str, Value)], messages: Option<u64>) -> QueueSpec {
+        QueueSpec {
+            name: name.into(),
+            durable: true,
+            auto_delete: false,
+            arguments: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            messages,
+        }
+    }
+
+    fn binding(rk: &str) -> BindingSpec {
+        BindingSpec {
+            key: BindingKey {
+                source: "ex".into(),
+                destination: "q".into(),
+                destination_type: DestinationType::Queue,
+                routing_key: rk.into(),
+            },
+            arguments: BTreeMap::new(),
+        }
+    }
+
+    fn plan_one(want: ConnectionSpecs, state: ConnectionState, prune: bool) -> Plan {
+        let desired = BTreeMap::from([("amqp".to_string(), want)]);
+        let states = BTreeMap::from([("amqp".to_string(), state)]);
+        plan(&desired, &states, prune)
+    }
+
+    #[test]
+    fn equal_values_are_unchanged_and_any_argument_difference_replaces() {
+        let want = ConnectionSpecs {
+            queues: vec![
+                queue("same", &[("x-message-ttl", Value::Int(5000))], None),
+                queue("custom", &[], None),
+            ],
+            ..Default::default()
+        };
+        let have = ConnectionSpecs {
+            queues: vec![
+                queue("same", &[("x-message-ttl", Value::Int(5000))], None),
+                queue("custom", &[("x-team", Value::Str("a".into()))], Some(3)),
+            ],
+            ..Default::default()
+        };
+        let p = plan_one(want, ConnectionState::Live(have), false);
+        assert_eq!(p.changes[0].action, Action::Replace);
+        assert_eq!(p.changes[0].differences[0].property, "arguments.x-team");
+        assert!(
+            p.changes[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("holds 3 message(s)")
+        );
+        assert_eq!(p.changes[1].action, Action::Unchanged);
+        assert!(p.has_changes());
+    }
+
+    #[test]
+    fn bindings_found_are_never_bound_again_and_strays_are_unmanaged() {
+        let want = ConnectionSpecs {
+            bindings: vec![binding("a"), binding("b")],
+            ..Default::default()
+        };
+        let have = ConnectionSpecs {
+            bindings: vec![binding("a"), binding("stray")],
+            queues: vec![queue("full", &[], Some(1)), queue("empty", &[], Some(0))],
+            ..Default::default()
+        };
+        let p = plan_one(want.clone(), ConnectionState::Live(have.clone()), false);
+        let actions: Vec<_> = p.changes.iter().map(|c| (c.action, c.name())).collect();
+        assert_eq!(
+            actions,
+            [
+                (Action::Unchanged, "ex -> q [a]".to_string()),
+                (Action::Create, "ex -> q [b]".to_string())
+            ]
+        );
+        assert_eq!(p.unmanaged.len(), 3);
+        let pruned = plan_one(want, ConnectionState::Live(have), true);
+        let deletes: Vec<_> = pruned
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(
+            deletes,
+            ["empty", "ex -> q [stray]"],
+            "a queue with a message is never pruned"
+        );
+        assert_eq!(pruned.unmanaged[0].name(), "full");
+    }
+
+    #[test]
+    fn no_url_skips_with_the_reason() {
+        let want = ConnectionSpecs {
+            queues: vec![queue("q", &[], None)],
+            ..Default::default()
+        };
+        let p = plan_one(want, ConnectionState::NoUrl, false);
+        assert_eq!(p.changes[0].action, Action::Skip);
+        assert!(
+            p.changes[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("TOPOLOGY_CONNECTION_AMQP")
+        );
+        assert!(!p.has_changes());
     }
 }
