@@ -270,6 +270,7 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 &the_plan,
                 &brokers.urls.masked(),
                 color,
+                cli.verbose,
             ));
         }
     }

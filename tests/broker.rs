@@ -44,6 +44,9 @@ fn apply_then_plan_shows_nothing_to_do() {
         "--detailed-exitcode",
     ]);
     assert_eq!(detailed.code, 0, "{}", detailed.stderr);
+    let verbose = run(&["plan", "-v", "fixtures/retry-triple", "--connection", &url]);
+    assert!(verbose.stdout.contains("  = queue orders.main"), "{}", verbose.stdout);
+    assert!(verbose.stdout.contains("no changes: 9 entities are up to date"), "{}", verbose.stdout);
     let again = apply(&v, "fixtures/retry-triple", &[]);
     assert_eq!(again.code, 0);
     assert!(again.stdout.contains("Nothing to do"), "{}", again.stdout);

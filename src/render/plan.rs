@@ -89,7 +89,12 @@ fn details(out: &mut String, change: &Change) {
 }
 
 /// `connections`: connection name → URL shown (password already masked), if any.
-pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, color: bool) -> String {
+pub fn render(
+    plan: &Plan,
+    connections: &BTreeMap<String, String>,
+    color: bool,
+    verbose: bool,
+) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     let mut by_connection: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
@@ -117,6 +122,9 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, color: bool) 
         let mut shown = 0;
         for c in changes {
             if c.action == Action::Unchanged {
+                if verbose {
+                    let _ = writeln!(out, "  = {} {}", c.kind().as_str(), c.name());
+                }
                 continue;
             }
             shown += 1;
