@@ -45,8 +45,18 @@ fn apply_then_plan_shows_nothing_to_do() {
     ]);
     assert_eq!(detailed.code, 0, "{}", detailed.stderr);
     let verbose = run(&["plan", "-v", "fixtures/retry-triple", "--connection", &url]);
-    assert!(verbose.stdout.contains("  = queue orders.main"), "{}", verbose.stdout);
-    assert!(verbose.stdout.contains("no changes: 9 entities are up to date"), "{}", verbose.stdout);
+    assert!(
+        verbose.stdout.contains("  = queue orders.main"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose
+            .stdout
+            .contains("no changes: 9 entities are up to date"),
+        "{}",
+        verbose.stdout
+    );
     let again = apply(&v, "fixtures/retry-triple", &[]);
     assert_eq!(again.code, 0);
     assert!(again.stdout.contains("Nothing to do"), "{}", again.stdout);
@@ -598,4 +608,39 @@ fn unreadable_tls_file_is_a_usage_error() {
     ]);
     assert_eq!(out.code, 64, "{}", out.stderr);
     assert!(out.stderr.contains("cannot read CA file"), "{}", out.stderr);
+}
+
+/// `apply --format json` is the plan document plus the steps taken, valid against its schema.
+#[test]
+fn apply_json_matches_the_schema() {
+    let v = Vhost::new("applyjson");
+    let out = apply(&v, "fixtures/outbox", &["--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::root().join("schemas/plan.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let applied: Vec<(&str, &str)> = doc["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            ("events", "done"),
+            ("finance.inbox", "done"),
+            ("finance.student-registered", "done"),
+            ("events -> finance.inbox [student.*]", "done"),
+            (
+                "finance.inbox -> finance.student-registered [student.registered]",
+                "done"
+            ),
+        ]
+    );
 }
