@@ -457,22 +457,37 @@ async fn apply_connection(
     if !run_phase(conn, &owners, &ops, opts, steps).await {
         return false;
     }
-    // 5. pruned queues (if empty), then exchanges
-    for kind in [Q, E] {
-        let deletes = select(kind, Action::Delete);
-        let ops: Vec<Op> = deletes
-            .iter()
-            .filter_map(|c| match &c.entity {
-                Entity::Queue(q) => Some(Op::DeleteQueueIfEmpty(q.name.clone())),
-                Entity::Exchange(e) => Some(Op::DeleteExchange(e.name.clone())),
-                Entity::Binding(_) => None,
-            })
-            .collect();
-        if !run_phase(conn, &deletes, &ops, opts, steps).await {
-            return false;
+    // 5. pruned queues, one by one and only when empty (quorum and stream queues need the
+    //    unbind-count-delete path), then exchanges
+    for c in select(Q, Action::Delete) {
+        let Entity::Queue(q) = &c.entity else {
+            continue;
+        };
+        let deleted = match conn.create_channel().await {
+            Ok(ch) => {
+                let r = delete_queue_if_empty(&ch, conn, &q.name, have).await;
+                let _ = ch.close(200, "done".into()).await;
+                r
+            }
+            Err(e) => Err(amqp::describe(&e)),
+        };
+        match deleted {
+            Ok(()) => steps.push(step(c, "done", None)),
+            Err(message) => {
+                steps.push(step(c, "refused", Some(message)));
+                return false;
+            }
         }
     }
-    true
+    let deletes = select(E, Action::Delete);
+    let ops: Vec<Op> = deletes
+        .iter()
+        .filter_map(|c| match &c.entity {
+            Entity::Exchange(e) => Some(Op::DeleteExchange(e.name.clone())),
+            _ => None,
+        })
+        .collect();
+    run_phase(conn, &deletes, &ops, opts, steps).await
 }
 
 fn human(steps: &[Step]) -> String {

@@ -282,6 +282,11 @@ fn prune() {
         "/bindings/{vhost}/e/ex/q/q",
         json!({"routing_key": "stray", "arguments": {}}),
     );
+    v.request(
+        "PUT",
+        "/queues/{vhost}/stray-quorum",
+        json!({"durable": true, "arguments": {"x-queue-type": "quorum"}}),
+    );
     v.publish("stray-full");
 
     let doc = plan_json(&v, p, &[]).json();
@@ -293,13 +298,19 @@ fn prune() {
         .collect();
     assert_eq!(
         unmanaged,
-        ["stray-ex", "stray-empty", "stray-full", "ex -> q [stray]"]
+        [
+            "stray-ex",
+            "stray-empty",
+            "stray-full",
+            "stray-quorum",
+            "ex -> q [stray]"
+        ]
     );
     assert_eq!(count(&doc, "delete"), 0);
     assert_eq!(apply(&v, p, &[]).code, 0);
     assert_eq!(
         v.definitions()["queues"].as_array().unwrap().len(),
-        3,
+        4,
         "untouched without --prune"
     );
 
@@ -309,7 +320,10 @@ fn prune() {
         .filter(|a| a.0 == "delete")
         .map(|a| a.2)
         .collect();
-    assert_eq!(deletes, ["stray-ex", "stray-empty", "ex -> q [stray]"]);
+    assert_eq!(
+        deletes,
+        ["stray-ex", "stray-empty", "stray-quorum", "ex -> q [stray]"]
+    );
     let out = apply(&v, p, &["--prune"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let defs = v.definitions();
@@ -320,7 +334,11 @@ fn prune() {
         .map(|q| q["name"].as_str().unwrap())
         .collect();
     assert!(
-        queues.contains(&"stray-full") && queues.contains(&"q") && !queues.contains(&"stray-empty"),
+        queues.contains(&"stray-full") && queues.contains(&"q"),
+        "{queues:?}"
+    );
+    assert!(
+        !queues.contains(&"stray-empty") && !queues.contains(&"stray-quorum"),
         "{queues:?}"
     );
     assert_eq!(v.messages("stray-full"), 1);

@@ -270,38 +270,20 @@ fn plan_connection(
         changes.push(change(action, Entity::Binding(b.clone()), None, Vec::new()));
     }
 
-    // What the broker has and the files do not declare.
-    let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
-    let ours_q: HashSet<&str> = want.queues.iter().map(|q| q.name.as_str()).collect();
-    for e in &have.exchanges {
-        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str()) {
-            continue;
-        }
-        let entity = Entity::Exchange(e.clone());
-        if prune {
-            changes.push(change(
-                Action::Delete,
-                entity,
-                Some("not declared in the files (--prune)".into()),
-                Vec::new(),
-            ));
-        } else {
-            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
-        }
-    }
-    for q in &have.queues {
-        if q.name.starts_with("amq.") || ours_q.contains(q.name.as_str()) {
-            continue;
-        }
-        let entity = Entity::Queue(q.clone());
-        let holds = q.messages.unwrap_or(0);
+    // What the broker has and the files do not declare: unmanaged, or deleted with --prune
+    // (a queue only when it holds no message).
+    let mut stray = |entity: Entity, holds: u64| {
         if prune && holds == 0 {
+            let reason = match entity {
+                Entity::Queue(_) => {
+                    "not declared in the files, and empty (--prune; deleted with if-empty)"
+                }
+                _ => "not declared in the files (--prune)",
+            };
             changes.push(change(
                 Action::Delete,
                 entity,
-                Some(
-                    "not declared in the files, and empty (--prune; deleted with if-empty)".into(),
-                ),
+                Some(reason.into()),
                 Vec::new(),
             ));
         } else {
@@ -309,24 +291,23 @@ fn plan_connection(
                 (prune && holds > 0).then(|| format!("not deleted: it holds {holds} message(s)"));
             unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
         }
+    };
+    let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
+    let ours_q: HashSet<&str> = want.queues.iter().map(|q| q.name.as_str()).collect();
+    for e in &have.exchanges {
+        if !(e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str())) {
+            stray(Entity::Exchange(e.clone()), 0);
+        }
+    }
+    for q in &have.queues {
+        if !(q.name.starts_with("amq.") || ours_q.contains(q.name.as_str())) {
+            stray(Entity::Queue(q.clone()), q.messages.unwrap_or(0));
+        }
     }
     for b in &have.bindings {
-        if b.key.source.is_empty() {
-            continue;
-        }
-        if our_bindings.contains(&b.signature()) {
-            continue;
-        }
-        let entity = Entity::Binding(b.clone());
-        if prune {
-            changes.push(change(
-                Action::Delete,
-                entity,
-                Some("not declared in the files (--prune)".into()),
-                Vec::new(),
-            ));
-        } else {
-            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
+        // bindings from the default exchange are implicit, one per queue
+        if !(b.key.source.is_empty() || our_bindings.contains(&b.signature())) {
+            stray(Entity::Binding(b.clone()), 0);
         }
     }
 }
