@@ -528,15 +528,11 @@ fn human(steps: &[Step]) -> String {
 }
 
 fn render(loaded: &crate::load::Loaded, plan: &Plan, steps: &[Step]) -> String {
-    let mut doc = serde_json::to_value(crate::render::json::PlanJson {
-        topology: crate::render::json::topology(&loaded.topology),
-        diagnostics: crate::render::json::diagnostics(&loaded.diagnostics, &loaded.sources),
-        changes: crate::render::json::changes(&plan.changes),
-        unmanaged: crate::render::json::changes(&plan.unmanaged),
-    })
-    .expect("wire types always serialize");
-    doc["applied"] = serde_json::to_value(steps).expect("wire types always serialize");
-    let mut s = serde_json::to_string_pretty(&doc).expect("wire types always serialize");
-    s.push('\n');
-    s
+    let document = crate::render::json::plan_document(
+        &loaded.topology,
+        &loaded.diagnostics,
+        &loaded.sources,
+        plan,
+    );
+    crate::render::json::applied(document, &steps)
 }

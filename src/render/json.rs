@@ -188,10 +188,27 @@ pub fn lint(list: &[Diagnostic], sources: &Sources) -> String {
 }
 
 pub fn plan(t: &Topology, list: &[Diagnostic], sources: &Sources, plan: &Plan) -> String {
-    to_string(&PlanJson {
+    to_string(&plan_document(t, list, sources, plan))
+}
+
+/// The plan document; `apply` adds its `applied` steps to it.
+pub fn plan_document(
+    t: &Topology,
+    list: &[Diagnostic],
+    sources: &Sources,
+    plan: &Plan,
+) -> PlanJson {
+    PlanJson {
         topology: topology(t),
         diagnostics: diagnostics(list, sources),
         changes: changes(&plan.changes),
         unmanaged: changes(&plan.unmanaged),
-    })
+    }
+}
+
+/// `apply --format json`: the plan document plus the steps taken.
+pub fn applied<S: Serialize>(document: PlanJson, steps: &S) -> String {
+    let mut doc = serde_json::to_value(document).expect("wire types always serialize");
+    doc["applied"] = serde_json::to_value(steps).expect("wire types always serialize");
+    to_string(&doc)
 }
