@@ -39,6 +39,10 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         BUILTIN_EXCHANGES.contains(&name) || declared.contains(&(conn, name))
     };
 
+    // Undeclared dead-letter and alternate exchanges, one warning per exchange, however many
+    // queues or exchanges name it: (connection, exchange, role) → (owner, span) in order.
+    type Users<'a> = Vec<(&'a str, Span)>;
+    let mut missing: HashMap<(&str, &str, &str), Users> = HashMap::default();
     for ex in &topology.exchanges {
         let name = &ex.name.value;
         reserved(name, "exchange", ex.name.span, &mut out);
@@ -61,7 +65,14 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
             && let Value::Str(ae) = &arg.value
             && !is_declared(&ex.connection.value, ae)
         {
-            out.push(undeclared(ae, "alternate exchange", name, arg.value_span));
+            missing
+                .entry((
+                    ex.connection.value.as_str(),
+                    ae.as_str(),
+                    "alternate exchange",
+                ))
+                .or_default()
+                .push((name.as_str(), arg.value_span));
         }
     }
 
@@ -75,12 +86,14 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
             && let Value::Str(dlx) = &arg.value
             && !is_declared(&q.connection.value, dlx)
         {
-            out.push(undeclared(
-                dlx,
-                "dead-letter exchange",
-                name,
-                arg.value_span,
-            ));
+            missing
+                .entry((
+                    q.connection.value.as_str(),
+                    dlx.as_str(),
+                    "dead-letter exchange",
+                ))
+                .or_default()
+                .push((name.as_str(), arg.value_span));
         }
         let key = (q.connection.value.clone(), name.to_lowercase());
         match lower_names.get(&key) {
@@ -98,6 +111,12 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
                 lower_names.insert(key, (name.as_str(), q.name.span));
             }
         }
+    }
+
+    let mut missing: Vec<_> = missing.into_iter().collect();
+    missing.sort_by_key(|(_, users)| users.first().map(|(_, span)| (span.file, span.start)));
+    for ((_, exchange, role), users) in missing {
+        out.push(undeclared(exchange, role, &users));
     }
 
     let headers: HashSet<(&str, &str)> = topology
@@ -182,10 +201,17 @@ fn too_long(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn undeclared(exchange: &str, role: &str, owner: &str, span: Span) -> Diagnostic {
+/// `users`: who names the exchange, in declaration order (never empty).
+fn undeclared(exchange: &str, role: &str, users: &[(&str, Span)]) -> Diagnostic {
+    let (owner, span) = users[0];
+    let others = match users.len() - 1 {
+        0 => String::new(),
+        1 => format!(" (also named by `{}`)", users[1].0),
+        n => format!(" (also named by {n} more)"),
+    };
     Diagnostic::warning(
         Code::UndeclaredExchange,
-        format!("{role} `{exchange}` of `{owner}` is not declared by the topology"),
+        format!("{role} `{exchange}` of `{owner}` is not declared by the topology{others}"),
     )
     .with_label(span, "never declared")
     .with_help("RabbitMQ accepts it, but messages sent there are dropped until the exchange exists")
