@@ -316,3 +316,30 @@ fn human_output_snapshots() {
 fn help_snapshot() {
     insta::assert_snapshot!("help_lint", run(&["lint", "--help"]).stdout);
 }
+
+/// An undeclared dead-letter exchange named by many queues is one warning, not one per queue.
+#[test]
+fn undeclared_exchange_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let queues: String = (1..=3)
+        .map(|i| {
+            format!(
+                r#"<queue name="q{i}"><arguments><argument name="x-dead-letter-exchange" xsi:type="string">dlx</argument></arguments></queue>"#
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("queue_topology.xml"),
+        format!(
+            r#"<config xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{queues}</config>"#
+        ),
+    )
+    .unwrap();
+    let doc = run(&["lint", "--format", "json", dir.path().to_str().unwrap()]).json();
+    let d = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0]["message"],
+        "dead-letter exchange `dlx` of `q1` is not declared by the topology (also named by 2 more)"
+    );
+}
