@@ -106,14 +106,15 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     };
     let mut steps = Vec::new();
     let mut failed = false;
+    let nothing = ConnectionSpecs::default();
     for ep in &brokers.endpoints {
         let have = match brokers
             .snapshot
             .as_ref()
             .and_then(|s| s.states.get(&ep.name))
         {
-            Some(crate::plan::ConnectionState::Live(h)) => h.clone(),
-            _ => ConnectionSpecs::default(),
+            Some(crate::plan::ConnectionState::Live(h)) => h,
+            _ => &nothing,
         };
         let changes: Vec<&Change> = plan
             .changes
@@ -129,7 +130,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         let timeout = std::time::Duration::from_secs(args.broker.timeout.max(1));
         let result = rt.block_on(async {
             let conn = amqp::connect(ep, &brokers.tls, timeout).await?;
-            let ok = apply_connection(&conn, &ep.name, &changes, &have, opts, &mut steps).await;
+            let ok = apply_connection(&conn, &ep.name, &changes, have, opts, &mut steps).await;
             let _ = conn.close(200, "done".into()).await;
             Ok::<bool, String>(ok)
         });

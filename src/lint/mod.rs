@@ -10,7 +10,7 @@ mod arguments;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{DestinationType, Topology, Value};
+use crate::model::{Arguments, DestinationType, Topology, Value};
 use crate::rules::{BUILTIN_EXCHANGES, EXCHANGE_TYPES};
 use crate::source::Span;
 
@@ -61,18 +61,11 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
             );
         }
         arguments::check_exchange(ex, &mut out);
-        if let Some(arg) = ex.arguments.get("alternate-exchange")
-            && let Value::Str(ae) = &arg.value
+        if let Some((ae, span)) = exchange_ref(&ex.arguments, "alternate-exchange")
             && !is_declared(&ex.connection.value, ae)
         {
-            missing
-                .entry((
-                    ex.connection.value.as_str(),
-                    ae.as_str(),
-                    "alternate exchange",
-                ))
-                .or_default()
-                .push((name.as_str(), arg.value_span));
+            let key = (ex.connection.value.as_str(), ae, "alternate exchange");
+            missing.entry(key).or_default().push((name, span));
         }
     }
 
@@ -82,18 +75,11 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         reserved(name, "queue", q.name.span, &mut out);
         too_long(name, "queue name", q.name.span, &mut out);
         arguments::check_queue(q, &mut out);
-        if let Some(arg) = q.arguments.get("x-dead-letter-exchange")
-            && let Value::Str(dlx) = &arg.value
+        if let Some((dlx, span)) = exchange_ref(&q.arguments, "x-dead-letter-exchange")
             && !is_declared(&q.connection.value, dlx)
         {
-            missing
-                .entry((
-                    q.connection.value.as_str(),
-                    dlx.as_str(),
-                    "dead-letter exchange",
-                ))
-                .or_default()
-                .push((name.as_str(), arg.value_span));
+            let key = (q.connection.value.as_str(), dlx, "dead-letter exchange");
+            missing.entry(key).or_default().push((name, span));
         }
         let key = (q.connection.value.clone(), name.to_lowercase());
         match lower_names.get(&key) {
@@ -169,6 +155,16 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The exchange a string argument names (`alternate-exchange`, `x-dead-letter-exchange`),
+/// with the span of its value.
+fn exchange_ref<'a>(args: &'a Arguments, key: &str) -> Option<(&'a str, Span)> {
+    let arg = args.get(key)?;
+    match &arg.value {
+        Value::Str(name) => Some((name.as_str(), arg.value_span)),
+        _ => None,
+    }
 }
 
 fn reserved(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
