@@ -130,15 +130,7 @@ fn lint(cli: &Cli, args: &LintArgs) -> i32 {
 
 /// The desired specs of every connection the topology names.
 pub(crate) fn desired(loaded: &Loaded) -> BTreeMap<String, spec::ConnectionSpecs> {
-    loaded
-        .topology
-        .connections()
-        .into_iter()
-        .map(|c| {
-            let specs = spec::desired(&loaded.topology, &c);
-            (c, specs)
-        })
-        .collect()
+    spec::desired_by_connection(&loaded.topology)
 }
 
 /// The brokers' side of a run: URLs, and what the brokers hold (None offline).

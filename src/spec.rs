@@ -71,38 +71,46 @@ pub struct ConnectionSpecs {
     pub bindings: Vec<BindingSpec>,
 }
 
-/// The desired specs of one connection, sorted as the contract sorts them.
-pub fn desired(topology: &Topology, connection: &str) -> ConnectionSpecs {
-    let exchanges = topology
-        .sorted_exchanges()
+/// The specs of `connection` in `out`.
+fn at<'a>(
+    out: &'a mut BTreeMap<String, ConnectionSpecs>,
+    connection: &str,
+) -> &'a mut ConnectionSpecs {
+    out.get_mut(connection)
+        .expect("every entity's connection is in Topology::connections")
+}
+
+/// The desired specs of every connection the topology names, sorted as the contract sorts
+/// them; the topology is sorted once.
+pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, ConnectionSpecs> {
+    let mut out: BTreeMap<String, ConnectionSpecs> = topology
+        .connections()
         .into_iter()
-        .filter(|e| e.connection.value == connection)
-        .map(|e| ExchangeSpec {
-            name: e.name.value.clone(),
-            kind: e.kind.value.clone(),
-            durable: e.durable.value,
-            auto_delete: e.auto_delete.value,
-            internal: e.internal.value,
-            arguments: arg_map(&e.arguments),
-        })
+        .map(|c| (c, ConnectionSpecs::default()))
         .collect();
-    let queues = topology
-        .sorted_queues()
-        .into_iter()
-        .filter(|q| q.connection.value == connection)
-        .map(|q| QueueSpec {
+    for e in topology.sorted_exchanges() {
+        at(&mut out, &e.connection.value)
+            .exchanges
+            .push(ExchangeSpec {
+                name: e.name.value.clone(),
+                kind: e.kind.value.clone(),
+                durable: e.durable.value,
+                auto_delete: e.auto_delete.value,
+                internal: e.internal.value,
+                arguments: arg_map(&e.arguments),
+            });
+    }
+    for q in topology.sorted_queues() {
+        at(&mut out, &q.connection.value).queues.push(QueueSpec {
             name: q.name.value.clone(),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
             arguments: arg_map(&q.arguments),
             messages: None,
-        })
-        .collect();
-    let bindings = topology
-        .sorted_bindings()
-        .into_iter()
-        .filter(|b| b.connection == connection)
-        .map(|b| BindingSpec {
+        });
+    }
+    for b in topology.sorted_bindings() {
+        at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
                 source: b.source.clone(),
                 destination: b.destination.value.clone(),
@@ -110,11 +118,14 @@ pub fn desired(topology: &Topology, connection: &str) -> ConnectionSpecs {
                 routing_key: b.routing_key.value.clone(),
             },
             arguments: arg_map(&b.arguments),
-        })
-        .collect();
-    ConnectionSpecs {
-        exchanges,
-        queues,
-        bindings,
+        });
     }
+    out
+}
+
+/// The desired specs of one connection (empty when the topology does not name it).
+pub fn desired(topology: &Topology, connection: &str) -> ConnectionSpecs {
+    desired_by_connection(topology)
+        .remove(connection)
+        .unwrap_or_default()
 }
