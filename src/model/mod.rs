@@ -141,16 +141,6 @@ impl DestinationType {
     }
 }
 
-/// A named broker connection of Magento's `env.php` (`amqp`, `db`, …).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Connection(pub String);
-
-impl fmt::Display for Connection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An exchange after merging, defaults applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exchange {
