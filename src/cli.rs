@@ -132,12 +132,16 @@ pub struct ApplyArgs {
     /// Apply this saved plan; refused if the broker changed since it was made.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
-    /// Allow deleting and declaring again exchanges and (empty) queues whose immutable
-    /// properties differ.
+    /// Allow replacing exchanges and queues whose immutable properties differ: a queue's
+    /// bindings and messages move to a holding queue while it is declared again, and back.
     #[arg(long)]
     pub allow_recreate: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Wait up to this many seconds for the consumers of a queue to be replaced or deleted to
+    /// leave (a queue with consumers is never deleted; apply refuses without waiting).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub wait_for_consumers: u64,
     /// AMQP channels used at once per connection (declares and binds are pipelined over them).
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub channels: usize,

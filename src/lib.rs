@@ -7,6 +7,7 @@
 //! and alone decides exit codes.
 
 pub mod app;
+pub mod apply;
 pub mod apply_cmd;
 pub mod broker;
 pub mod cli;

@@ -30,8 +30,72 @@ pub struct QueueSpec {
     pub durable: bool,
     pub auto_delete: bool,
     pub arguments: ArgMap,
-    /// Messages in the queue, when read from a broker.
+    /// What uses the queue, when read from a broker (all `None` for the files' queues).
+    pub usage: Usage,
+}
+
+/// How a queue on a broker is used: what a delete or replace would touch. `None` where the
+/// mode that read the broker cannot see it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Ready messages (AMQP `queue.declare-ok`: exact).
     pub messages: Option<u64>,
+    /// Messages delivered and not yet acknowledged (management API statistics: a few
+    /// seconds old).
+    pub unacked: Option<u64>,
+    /// Consumers attached (AMQP `queue.declare-ok`: exact).
+    pub consumers: Option<u64>,
+}
+
+impl Usage {
+    /// Messages the queue is known to hold, ready or unacknowledged.
+    pub fn held(&self) -> u64 {
+        self.messages.unwrap_or(0) + self.unacked.unwrap_or(0)
+    }
+}
+
+impl QueueSpec {
+    /// A durable queue with `arguments`, as tests build them.
+    #[cfg(test)]
+    pub fn with(name: &str, arguments: &[(&str, Value)]) -> QueueSpec {
+        QueueSpec {
+            name: name.into(),
+            durable: true,
+            auto_delete: false,
+            arguments: arguments
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            usage: Usage::default(),
+        }
+    }
+
+    /// The queue type (`classic` unless `x-queue-type` says otherwise).
+    pub fn queue_type(&self) -> QueueType {
+        match self.arguments.get("x-queue-type") {
+            Some(Value::Str(t)) if t == "quorum" => QueueType::Quorum,
+            Some(Value::Str(t)) if t == "stream" => QueueType::Stream,
+            _ => QueueType::Classic,
+        }
+    }
+
+    /// Same properties and arguments (usage aside).
+    pub fn same_definition(&self, other: &QueueSpec) -> bool {
+        self.durable == other.durable
+            && self.auto_delete == other.auto_delete
+            && self.arguments == other.arguments
+    }
+}
+
+/// RabbitMQ's queue types, as far as deleting and replacing them differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueType {
+    /// `queue.delete` checks `if-unused` and `if-empty` atomically.
+    Classic,
+    /// Replicated (Raft): refuses `if-unused`/`if-empty` (540, closing the connection).
+    Quorum,
+    /// An append-only log: consuming does not remove messages.
+    Stream,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,7 +170,7 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
             arguments: arg_map(&q.arguments),
-            messages: None,
+            usage: Usage::default(),
         });
     }
     for b in topology.sorted_bindings() {

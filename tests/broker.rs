@@ -157,8 +157,8 @@ fn custom_argument_drift_is_reported() {
     );
 }
 
-/// replace is refused without --allow-recreate; refused again while the queue holds a
-/// message (which stays); done once empty, with its bindings restored.
+/// replace is refused without --allow-recreate; with it, a queue holding a message is
+/// swapped: the message and every binding (those the files do not declare too) come back.
 #[test]
 fn replace_is_safe() {
     let v = Vhost::new("replace");
@@ -191,16 +191,28 @@ fn replace_is_safe() {
     assert_eq!(ttl(&v), 5000, "nothing was applied");
 
     v.publish("q");
-    let kept = apply(&v, p, &["--allow-recreate"]);
-    assert_eq!(kept.code, 1, "{}", kept.stdout);
-    assert!(kept.stderr.contains("holds messages"), "{}", kept.stderr);
-    assert_eq!(v.messages("q"), 1, "the message is still there");
-    assert_eq!(ttl(&v), 5000);
-
-    v.request("DELETE", "/queues/{vhost}/q/contents", json!({}));
+    let human = run(&["plan", p, "--connection", &v.url(), "--color", "never"]);
+    assert!(
+        human.stdout.contains("1 message(s) will be moved"),
+        "{}",
+        human.stdout
+    );
     let done = apply(&v, p, &["--allow-recreate"]);
     assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains("1 message(s) moved"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(v.messages("q"), 1, "the message went aside and came back");
     assert_eq!(ttl(&v), 9000);
+    let queues: Vec<String> = v.definitions()["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(queues, ["q"], "no holding queue left");
     let bindings: Vec<(String, String)> = v.definitions()["bindings"]
         .as_array()
         .unwrap()
@@ -229,8 +241,8 @@ fn replace_is_safe() {
     );
 }
 
-/// Quorum queues do not support delete-if-empty: the tool cuts the bindings, counts, and
-/// puts them back when a message is there.
+/// Quorum queues do not support delete-if-empty: the swap checks the conditions itself; the
+/// message and the binding come back to the new queue.
 #[test]
 fn quorum_replace_keeps_messages() {
     let v = Vhost::new("quorum");
@@ -246,9 +258,11 @@ fn quorum_replace_keeps_messages() {
     v.publish("q");
     let second = files(5);
     let out = apply(&v, second.path().to_str().unwrap(), &["--allow-recreate"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(v.messages("q"), 1);
-    let bindings = v.definitions()["bindings"].as_array().unwrap().len();
+    let defs = v.definitions();
+    assert_eq!(defs["queues"][0]["arguments"]["x-delivery-limit"], 5);
+    let bindings = defs["bindings"].as_array().unwrap().len();
     assert_eq!(bindings, 1, "the binding was put back");
 }
 

@@ -47,7 +47,7 @@ fn lint_agrees_with_the_broker() {
                     .await
                     .unwrap();
                 let ch = conn.create_channel().await.unwrap();
-                let r = amqp::run_op(&ch, &amqp::Op::DeclareQueue(spec))
+                let r = amqp::run_op(&ch, &topology::apply::executor::Op::DeclareQueue(spec))
                     .await
                     .map_err(|e| amqp::describe(&e));
                 let _ = conn.close(200, "done".into()).await;
@@ -90,7 +90,7 @@ fn reserved_exchange_names() {
             .await
             .unwrap();
         let ch = conn.create_channel().await.unwrap();
-        amqp::run_op(&ch, &amqp::Op::DeclareExchange(spec))
+        amqp::run_op(&ch, &topology::apply::executor::Op::DeclareExchange(spec))
             .await
             .map_err(|e| amqp::describe(&e))
     });

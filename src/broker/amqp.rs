@@ -15,10 +15,11 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::endpoint::Endpoint;
+use crate::apply::executor::{Op, OpError, Outcome};
 use crate::connection::mask;
 use crate::model::{DestinationType, Value};
 use crate::plan::{Probe, Probed};
-use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
+use crate::spec::{ArgMap, ConnectionSpecs, Usage};
 
 /// TLS material for `amqps://`.
 #[derive(Clone, Debug, Default)]
@@ -127,35 +128,7 @@ fn kind(s: &str) -> ExchangeKind {
     }
 }
 
-/// One broker operation.
-#[derive(Clone, Debug)]
-pub enum Op {
-    DeclareExchange(ExchangeSpec),
-    DeleteExchange(String),
-    DeclareQueue(QueueSpec),
-    /// `queue.delete` with `if-empty`: the broker refuses when a message is in the queue.
-    DeleteQueueIfEmpty(String),
-    /// `queue.delete` without `if-empty`, for quorum and stream queues, which do not support
-    /// it: only run after the queue was cut from its bindings and found empty.
-    DeleteEmptiedQueue(String),
-    Bind(BindingSpec),
-    Unbind(BindingSpec),
-}
-
-impl Op {
-    pub fn describe(&self) -> String {
-        match self {
-            Op::DeclareExchange(e) => format!("declare exchange `{}`", e.name),
-            Op::DeleteExchange(n) => format!("delete exchange `{n}`"),
-            Op::DeclareQueue(q) => format!("declare queue `{}`", q.name),
-            Op::DeleteQueueIfEmpty(n) => format!("delete queue `{n}` (if empty)"),
-            Op::DeleteEmptiedQueue(n) => format!("delete queue `{n}` (found empty)"),
-            Op::Bind(b) => format!("bind {}", b.display_name()),
-            Op::Unbind(b) => format!("unbind {}", b.display_name()),
-        }
-    }
-}
-
+/// Runs one operation on `ch` (which the broker closes when it refuses it).
 pub async fn run_op(ch: &Channel, op: &Op) -> Result<(), lapin::Error> {
     match op {
         Op::DeclareExchange(e) => {
@@ -187,17 +160,6 @@ pub async fn run_op(ch: &Channel, op: &Op) -> Result<(), lapin::Error> {
                 .await
                 .map(|_| ())
         }
-        Op::DeleteQueueIfEmpty(n) => {
-            let opts = QueueDeleteOptions {
-                if_empty: true,
-                ..Default::default()
-            };
-            ch.queue_delete(n.as_str().into(), opts).await.map(|_| ())
-        }
-        Op::DeleteEmptiedQueue(n) => ch
-            .queue_delete(n.as_str().into(), QueueDeleteOptions::default())
-            .await
-            .map(|_| ()),
         Op::Bind(b) => {
             let k = &b.key;
             match k.destination_type {
@@ -250,8 +212,31 @@ pub async fn run_op(ch: &Channel, op: &Op) -> Result<(), lapin::Error> {
     }
 }
 
-/// What became of one operation: None when it did not run.
-pub type Outcome = Option<Result<(), String>>;
+/// A lapin error as apply's [`OpError`]: a channel-level refusal (the connection lives), or
+/// the connection lost.
+pub fn op_error(e: &lapin::Error) -> OpError {
+    match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp)
+            if matches!(amqp.kind(), lapin::protocol::AMQPErrorKind::Soft(_)) =>
+        {
+            OpError::Refused {
+                code: amqp.get_id(),
+                text: amqp.get_message().to_string(),
+            }
+        }
+        _ => OpError::Lost(describe(e)),
+    }
+}
+
+/// Deletes a queue; `if-unused` and `if-empty` together, or neither.
+pub async fn delete_queue(ch: &Channel, name: &str, conditions: bool) -> Result<(), lapin::Error> {
+    let opts = QueueDeleteOptions {
+        if_unused: conditions,
+        if_empty: conditions,
+        ..Default::default()
+    };
+    ch.queue_delete(name.into(), opts).await.map(|_| ())
+}
 
 /// Runs `ops` over up to `channels` channels at once, each channel one operation at a time
 /// (an AMQP channel answers in order; several channels remove the round trips). Stops
@@ -261,6 +246,7 @@ pub async fn run_pipelined(
     conn: &Connection,
     ops: &[Op],
     channels: usize,
+    timeout: Duration,
     progress: Arc<dyn Fn(usize) + Send + Sync>,
 ) -> Vec<Outcome> {
     let total = ops.len();
@@ -277,8 +263,10 @@ pub async fn run_pipelined(
         let ch = match conn.create_channel().await {
             Ok(ch) => ch,
             Err(e) if tasks.is_empty() => {
-                outcomes.lock().expect("not poisoned")[0] =
-                    Some(Err(format!("cannot open a channel: {}", describe(&e))));
+                outcomes.lock().expect("not poisoned")[0] = Some(Err(OpError::Lost(format!(
+                    "cannot open a channel: {}",
+                    describe(&e)
+                ))));
                 return outcomes.lock().expect("not poisoned").clone();
             }
             Err(_) => break,
@@ -295,7 +283,14 @@ pub async fn run_pipelined(
                 let Some((index, op)) = work.lock().expect("not poisoned").pop_front() else {
                     break;
                 };
-                let result = run_op(&ch, &op).await.map_err(|e| describe(&e));
+                let result = match tokio::time::timeout(timeout, run_op(&ch, &op)).await {
+                    Ok(r) => r.map_err(|e| op_error(&e)),
+                    Err(_) => Err(OpError::Lost(format!(
+                        "{}: no answer within {}s",
+                        op.describe(),
+                        timeout.as_secs()
+                    ))),
+                };
                 let ok = result.is_ok();
                 outcomes.lock().expect("not poisoned")[index] = Some(result);
                 if !ok {
@@ -313,8 +308,9 @@ pub async fn run_pipelined(
     outcomes.lock().expect("not poisoned").clone()
 }
 
-/// Messages in a queue, by passive declare; None when the queue does not exist.
-pub async fn message_count(conn: &Connection, queue: &str) -> Result<Option<u32>, String> {
+/// Ready messages and consumers of a queue, by passive declare (both exact); None when the
+/// queue does not exist.
+pub async fn queue_counts(conn: &Connection, queue: &str) -> Result<Option<(u32, u32)>, String> {
     let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
     let opts = QueueDeclareOptions {
         passive: true,
@@ -325,7 +321,7 @@ pub async fn message_count(conn: &Connection, queue: &str) -> Result<Option<u32>
         .await;
     let _ = ch.close(200, "done".into()).await;
     match r {
-        Ok(q) => Ok(Some(q.message_count())),
+        Ok(q) => Ok(Some((q.message_count(), q.consumer_count()))),
         Err(e) if describe(&e).contains("NOT_FOUND") || describe(&e).starts_with("404") => Ok(None),
         Err(e) => Err(describe(&e)),
     }
@@ -365,15 +361,20 @@ pub async fn probe(conn: &Connection, want: &ConnectionSpecs) -> Result<Probed, 
     }
     let mut queues = HashMap::new();
     for q in &want.queues {
-        let result = match message_count(conn, &q.name).await? {
-            None => (Probe::Missing, None),
-            Some(n) => {
+        let result = match queue_counts(conn, &q.name).await? {
+            None => (Probe::Missing, Usage::default()),
+            Some((n, consumers)) => {
+                let usage = Usage {
+                    messages: Some(u64::from(n)),
+                    unacked: None,
+                    consumers: Some(u64::from(consumers)),
+                };
                 let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
                 let r = run_op(&ch, &Op::DeclareQueue(q.clone())).await;
                 let _ = ch.close(200, "done".into()).await;
                 match r {
-                    Ok(()) => (Probe::Same, Some(n)),
-                    Err(err) => (Probe::Differs(describe(&err)), Some(n)),
+                    Ok(()) => (Probe::Same, usage),
+                    Err(err) => (Probe::Differs(describe(&err)), usage),
                 }
             }
         };

@@ -1,10 +1,17 @@
-//! Reads what a broker holds over the management HTTP API: one definitions export per
-//! vhost (`GET /api/definitions/{vhost}`), never one request per entity.
+//! The management HTTP API: what a broker holds (one definitions export per vhost, never
+//! one request per entity), and the live facts apply's protocols check before they act (a
+//! queue's definition, bindings, unacknowledged messages, consumers and their connections).
+//!
+//! Responses are read into typed serde structs; a field RabbitMQ may omit takes RabbitMQ's
+//! default (durable exchanges and queues, no arguments), and statistics that are not there
+//! yet (a queue declared a moment ago) are `None`, never a made-up zero.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rabbitmq_http_client::api::ClientBuilder;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::endpoint::Endpoint;
 use crate::model::{DestinationType, Value};
@@ -19,120 +26,356 @@ pub enum ReadError {
     Refused(String),
 }
 
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Unreachable(m) | ReadError::Refused(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn topic() -> String {
+    "topic".into()
+}
+
+/// `GET /api/definitions/{vhost}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Definitions {
+    #[serde(default)]
+    pub rabbitmq_version: Option<String>,
+    #[serde(default)]
+    pub exchanges: Vec<ExchangeDef>,
+    #[serde(default)]
+    pub queues: Vec<QueueDef>,
+    #[serde(default)]
+    pub bindings: Vec<BindingDef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExchangeDef {
+    pub name: String,
+    #[serde(rename = "type", default = "topic")]
+    pub kind: String,
+    #[serde(default = "yes")]
+    pub durable: bool,
+    #[serde(default)]
+    pub auto_delete: bool,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A queue as the definitions export or `GET /api/queues/{vhost}/{name}` shows it; the
+/// statistics only in the latter, once the broker has emitted them.
+#[derive(Debug, Deserialize)]
+pub struct QueueDef {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub durable: bool,
+    #[serde(default)]
+    pub auto_delete: bool,
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub messages_ready: Option<u64>,
+    #[serde(default)]
+    pub messages_unacknowledged: Option<u64>,
+    #[serde(default)]
+    pub consumers: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BindingDef {
+    pub source: String,
+    pub destination: String,
+    #[serde(default)]
+    pub destination_type: String,
+    #[serde(default)]
+    pub routing_key: String,
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `GET /api/consumers/{vhost}`: only what apply reports.
+#[derive(Debug, Deserialize)]
+pub struct ConsumerDef {
+    pub queue: NameDef,
+    #[serde(default)]
+    pub channel_details: Option<ChannelDef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NameDef {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChannelDef {
+    #[serde(default)]
+    pub connection_name: String,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+fn args(m: &serde_json::Map<String, serde_json::Value>) -> ArgMap {
+    m.iter()
+        .filter_map(|(k, v)| Some((k.clone(), Value::from_json(v)?)))
+        .collect::<BTreeMap<_, _>>()
+}
+
+impl ExchangeDef {
+    pub fn spec(&self) -> ExchangeSpec {
+        ExchangeSpec {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            durable: self.durable,
+            auto_delete: self.auto_delete,
+            internal: self.internal,
+            arguments: args(&self.arguments),
+        }
+    }
+}
+
+impl QueueDef {
+    pub fn spec(&self) -> QueueSpec {
+        QueueSpec {
+            name: self.name.clone(),
+            durable: self.durable,
+            auto_delete: self.auto_delete,
+            arguments: args(&self.arguments),
+            usage: Default::default(),
+        }
+    }
+}
+
+impl BindingDef {
+    pub fn spec(&self) -> BindingSpec {
+        BindingSpec {
+            key: BindingKey {
+                source: self.source.clone(),
+                destination: self.destination.clone(),
+                destination_type: if self.destination_type == "exchange" {
+                    DestinationType::Exchange
+                } else {
+                    DestinationType::Queue
+                },
+                routing_key: self.routing_key.clone(),
+            },
+            arguments: args(&self.arguments),
+        }
+    }
+}
+
+impl Definitions {
+    pub fn specs(&self) -> ConnectionSpecs {
+        ConnectionSpecs {
+            exchanges: self.exchanges.iter().map(ExchangeDef::spec).collect(),
+            queues: self.queues.iter().map(QueueDef::spec).collect(),
+            bindings: self.bindings.iter().map(BindingDef::spec).collect(),
+        }
+    }
+}
+
+/// Definitions JSON (as exported for one vhost, or as imported) → specs.
+pub fn specs_from_definitions(doc: &serde_json::Value) -> ConnectionSpecs {
+    Definitions::deserialize(doc)
+        .map(|d| d.specs())
+        .unwrap_or_default()
+}
+
+/// Path segments are encoded whole (`/` in a vhost or queue name included).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn seg(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// A management API client for one connection's vhost.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    username: String,
+    password: String,
+    vhost: String,
+}
+
+impl Api {
+    /// `http`: a client with the connection's TLS settings and deadlines.
+    pub fn new(endpoint: &Endpoint, http: reqwest::Client) -> Api {
+        Api {
+            http,
+            base: endpoint.management.trim_end_matches('/').to_string(),
+            username: endpoint.username.clone(),
+            password: endpoint.password.clone(),
+            vhost: endpoint.vhost.clone(),
+        }
+    }
+
+    /// A plain client bounded by `timeout` (connect and whole request).
+    pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("cannot build the management API client: {e}"))
+    }
+
+    /// GET `path` (under `/api`), as `T`; `Ok(None)` on 404.
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ReadError> {
+        let at = format!("management API {}", self.base);
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(&self.username, Some(&self.password))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    ReadError::Refused(format!("{at} did not answer within the deadline"))
+                } else if e.is_connect() {
+                    ReadError::Unreachable(format!("{at} does not answer"))
+                } else {
+                    ReadError::Refused(format!("{at}: {}", without_url(&e)))
+                }
+            })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return Err(ReadError::Refused(format!(
+                "{at} refused the credentials of user `{}`",
+                self.username
+            )));
+        }
+        if !status.is_success() {
+            return Err(ReadError::Refused(format!("{at} answered {status}")));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ReadError::Refused(format!("{at}: {}", without_url(&e))))?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| ReadError::Refused(format!("{at} answered something unexpected: {e}")))
+    }
+
+    /// The vhost's definitions and the broker's version.
+    pub async fn definitions(&self) -> Result<(ConnectionSpecs, String), ReadError> {
+        let defs: Definitions = self
+            .get(&format!("/definitions/{}", seg(&self.vhost)))
+            .await?
+            .ok_or_else(|| {
+                ReadError::Refused(format!(
+                    "vhost `{}` does not exist on management API {}",
+                    self.vhost, self.base
+                ))
+            })?;
+        let version = defs.rabbitmq_version.clone().unwrap_or_default();
+        Ok((defs.specs(), version))
+    }
+
+    /// One queue with its statistics; `None` when it does not exist.
+    pub async fn queue(&self, name: &str) -> Result<Option<QueueDef>, ReadError> {
+        self.get(&format!("/queues/{}/{}", seg(&self.vhost), seg(name)))
+            .await
+    }
+
+    /// Every queue of the vhost with its usage statistics (no message rates).
+    pub async fn queues_usage(&self) -> Result<Vec<QueueDef>, ReadError> {
+        let path = format!(
+            "/queues/{}?disable_stats=false&columns=name,durable,auto_delete,arguments,messages_ready,messages_unacknowledged,consumers",
+            seg(&self.vhost)
+        );
+        Ok(self.get(&path).await?.unwrap_or_default())
+    }
+
+    /// Bindings whose destination is the queue (the default exchange's aside).
+    pub async fn queue_bindings(&self, name: &str) -> Result<Vec<BindingSpec>, ReadError> {
+        let list: Vec<BindingDef> = self
+            .get(&format!(
+                "/queues/{}/{}/bindings",
+                seg(&self.vhost),
+                seg(name)
+            ))
+            .await?
+            .unwrap_or_default();
+        Ok(list
+            .iter()
+            .filter(|b| !b.source.is_empty())
+            .map(BindingDef::spec)
+            .collect())
+    }
+
+    /// Bindings whose source or destination is the exchange.
+    pub async fn exchange_bindings(&self, name: &str) -> Result<Vec<BindingSpec>, ReadError> {
+        let mut out = Vec::new();
+        for side in ["source", "destination"] {
+            let list: Vec<BindingDef> = self
+                .get(&format!(
+                    "/exchanges/{}/{}/bindings/{side}",
+                    seg(&self.vhost),
+                    seg(name)
+                ))
+                .await?
+                .unwrap_or_default();
+            for b in list {
+                let spec = b.spec();
+                if !out.contains(&spec) {
+                    out.push(spec);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The connections that consume from `queue`, as the management API names them.
+    pub async fn consumer_connections(&self, queue: &str) -> Result<Vec<String>, ReadError> {
+        let list: Vec<ConsumerDef> = self
+            .get(&format!("/consumers/{}", seg(&self.vhost)))
+            .await?
+            .unwrap_or_default();
+        let mut out: Vec<String> = list
+            .into_iter()
+            .filter(|c| c.queue.name == queue)
+            .filter_map(|c| c.channel_details)
+            .map(|ch| match ch.user {
+                Some(user) if !user.is_empty() => format!("`{}` (user {user})", ch.connection_name),
+                _ => format!("`{}`", ch.connection_name),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+/// A reqwest error without the URL it carries (which could hold credentials).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "");
+    }
+    text
+}
+
 /// Reads the vhost's definitions. Also returns the broker's version.
 pub async fn read(
     endpoint: &Endpoint,
     timeout: Duration,
 ) -> Result<(ConnectionSpecs, String), ReadError> {
-    let client = ClientBuilder::new()
-        .with_endpoint(endpoint.management.clone())
-        .with_basic_auth_credentials(endpoint.username.clone(), endpoint.password.clone())
-        .with_connect_timeout(timeout)
-        .with_request_timeout(timeout * 3)
-        .build()
-        .map_err(|e| {
-            ReadError::Refused(format!("management URL `{}`: {e}", endpoint.management))
-        })?;
-    let text = client
-        .export_vhost_definitions_as_string(&endpoint.vhost)
-        .await
-        .map_err(|e| {
-            let at = format!("management API {}", endpoint.management);
-            if e.is_connection_error() || e.is_timeout() {
-                ReadError::Unreachable(format!("{at} does not answer"))
-            } else if e.is_unauthorized() {
-                ReadError::Refused(format!(
-                    "{at} refused the credentials of user `{}`",
-                    endpoint.username
-                ))
-            } else if e.status_code().map(|s| s.as_u16()) == Some(404) {
-                ReadError::Refused(format!("vhost `{}` does not exist on {at}", endpoint.vhost))
-            } else {
-                ReadError::Refused(format!("{at}: {e}"))
-            }
-        })?;
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| ReadError::Refused(format!("the definitions export is not JSON: {e}")))?;
-    let version = doc["rabbitmq_version"].as_str().unwrap_or("").to_string();
-    Ok((specs_from_definitions(&doc), version))
-}
-
-/// A JSON value as sent to RabbitMQ: integers stay integers.
-pub fn value_from_json(v: &serde_json::Value) -> Option<Value> {
-    Some(match v {
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64()?),
-        },
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(items) => {
-            Value::Array(items.iter().filter_map(value_from_json).collect())
-        }
-        serde_json::Value::Null | serde_json::Value::Object(_) => return None,
-    })
-}
-
-fn args(v: &serde_json::Value) -> ArgMap {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), value_from_json(v)?)))
-                .collect::<BTreeMap<_, _>>()
-        })
-        .unwrap_or_default()
-}
-
-fn s(v: &serde_json::Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
-fn b(v: &serde_json::Value, key: &str) -> bool {
-    v[key].as_bool().unwrap_or(false)
-}
-
-/// Definitions JSON (as exported for one vhost, or as imported) → specs.
-pub fn specs_from_definitions(doc: &serde_json::Value) -> ConnectionSpecs {
-    let list = |key: &str| doc[key].as_array().cloned().unwrap_or_default();
-    ConnectionSpecs {
-        exchanges: list("exchanges")
-            .iter()
-            .map(|e| ExchangeSpec {
-                name: s(e, "name"),
-                kind: s(e, "type"),
-                durable: b(e, "durable"),
-                auto_delete: b(e, "auto_delete"),
-                internal: b(e, "internal"),
-                arguments: args(&e["arguments"]),
-            })
-            .collect(),
-        queues: list("queues")
-            .iter()
-            .map(|q| QueueSpec {
-                name: s(q, "name"),
-                durable: b(q, "durable"),
-                auto_delete: b(q, "auto_delete"),
-                arguments: args(&q["arguments"]),
-                messages: None,
-            })
-            .collect(),
-        bindings: list("bindings")
-            .iter()
-            .map(|x| BindingSpec {
-                key: BindingKey {
-                    source: s(x, "source"),
-                    destination: s(x, "destination"),
-                    destination_type: if x["destination_type"] == "exchange" {
-                        DestinationType::Exchange
-                    } else {
-                        DestinationType::Queue
-                    },
-                    routing_key: s(x, "routing_key"),
-                },
-                arguments: args(&x["arguments"]),
-            })
-            .collect(),
-    }
+    let http = Api::client(timeout).map_err(ReadError::Refused)?;
+    Api::new(endpoint, http).definitions().await
 }
 
 #[cfg(test)]
@@ -140,11 +383,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integers_stay_integers() {
+    fn integers_stay_integers_and_missing_fields_take_rabbitmq_defaults() {
         let doc = serde_json::json!({
-            "queues": [{"name": "q", "durable": true, "auto_delete": false,
+            "queues": [{"name": "q", "auto_delete": false,
                         "arguments": {"x-message-ttl": 5000, "x": 1.5, "y": ["a", 1]}}],
-            "exchanges": [], "bindings": []
+            "exchanges": [{"name": "e"}],
+            "bindings": [{"source": "e", "destination": "q", "destination_type": "queue",
+                          "routing_key": "k"}]
         });
         let specs = specs_from_definitions(&doc);
         let a = &specs.queues[0].arguments;
@@ -154,5 +399,25 @@ mod tests {
             a["y"],
             Value::Array(vec![Value::Str("a".into()), Value::Int(1)])
         );
+        assert!(specs.queues[0].durable, "durable unless said otherwise");
+        assert_eq!(specs.exchanges[0].kind, "topic");
+        assert!(specs.bindings[0].arguments.is_empty());
+    }
+
+    #[test]
+    fn statistics_not_yet_emitted_are_unknown_not_zero() {
+        let q: QueueDef = serde_json::from_value(serde_json::json!({"name": "q"})).unwrap();
+        assert_eq!(q.messages_unacknowledged, None);
+        let q: QueueDef =
+            serde_json::from_value(serde_json::json!({"name": "q", "messages_unacknowledged": 5}))
+                .unwrap();
+        assert_eq!(q.messages_unacknowledged, Some(5));
+    }
+
+    #[test]
+    fn path_segments_are_encoded_whole() {
+        assert_eq!(seg("/"), "%2F");
+        assert_eq!(seg("a b/c"), "a%20b%2Fc");
+        assert_eq!(seg("orders.retry"), "orders.retry");
     }
 }

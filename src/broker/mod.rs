@@ -4,16 +4,18 @@
 
 pub mod amqp;
 pub mod endpoint;
+pub mod live;
 pub mod management;
+pub mod mover;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use crate::cli::BrokerArgs;
 use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
-use crate::spec::{BindingSpec, ConnectionSpecs};
+use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
 
 pub use amqp::Tls;
 pub use endpoint::Endpoint;
@@ -112,7 +114,9 @@ pub async fn read_states(
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
         let state = match management::read(ep, timeout).await {
             Ok((mut have, _version)) => {
-                count_messages(&conn, &mut have, want).await;
+                let http = management::Api::client(timeout).map_err(Unavailable)?;
+                let api = management::Api::new(ep, http);
+                read_usage(&conn, &api, &mut have, want).await?;
                 sort(&mut have);
                 format!("{:?}", have).hash(&mut digest);
                 ConnectionState::Live(have)
@@ -156,34 +160,47 @@ fn sort(specs: &mut ConnectionSpecs) {
     specs.bindings.sort_by_cached_key(BindingSpec::signature);
 }
 
-/// Message counts of the queues a plan may delete: those the files do not declare, and those
-/// whose properties differ from ours (candidates for replace).
-async fn count_messages(
+/// The usage of the queues a plan may delete or replace: those the files do not declare,
+/// those whose definition differs from ours, and this tool's own (holding queues and
+/// records). Ready messages and consumers by passive declare (exact); unacknowledged
+/// messages from the management API's statistics (one request for all).
+async fn read_usage(
     conn: &lapin::Connection,
+    api: &management::Api,
     have: &mut ConnectionSpecs,
     want: &ConnectionSpecs,
-) {
-    let ours: HashSet<(&str, bool, bool, String)> = want
+) -> Result<(), Unavailable> {
+    let ours: HashMap<&str, &QueueSpec> =
+        want.queues.iter().map(|q| (q.name.as_str(), q)).collect();
+    let candidates: Vec<usize> = have
         .queues
         .iter()
-        .map(|q| {
-            (
-                q.name.as_str(),
-                q.durable,
-                q.auto_delete,
-                format!("{:?}", q.arguments),
-            )
+        .enumerate()
+        .filter(|(_, q)| match ours.get(q.name.as_str()) {
+            Some(o) => !o.same_definition(q),
+            None => true,
         })
+        .map(|(i, _)| i)
         .collect();
-    for q in &mut have.queues {
-        let same = ours.contains(&(
-            q.name.as_str(),
-            q.durable,
-            q.auto_delete,
-            format!("{:?}", q.arguments),
-        ));
-        if !same && let Ok(Some(n)) = amqp::message_count(conn, &q.name).await {
-            q.messages = Some(u64::from(n));
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let unacked: HashMap<String, Option<u64>> = api
+        .queues_usage()
+        .await
+        .map_err(|e| Unavailable(e.to_string()))?
+        .into_iter()
+        .map(|q| (q.name, q.messages_unacknowledged))
+        .collect();
+    for i in candidates {
+        let q = &mut have.queues[i];
+        if let Ok(Some((ready, consumers))) = amqp::queue_counts(conn, &q.name).await {
+            q.usage = Usage {
+                messages: Some(u64::from(ready)),
+                unacked: unacked.get(&q.name).copied().flatten(),
+                consumers: Some(u64::from(consumers)),
+            };
         }
     }
+    Ok(())
 }

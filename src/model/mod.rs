@@ -37,6 +37,23 @@ impl Value {
         }
     }
 
+    /// A JSON value as RabbitMQ reports it (management API, definitions): integers stay
+    /// integers; `null` and objects are no argument value.
+    pub fn from_json(v: &serde_json::Value) -> Option<Value> {
+        Some(match v {
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().filter_map(Value::from_json).collect())
+            }
+            serde_json::Value::Null | serde_json::Value::Object(_) => return None,
+        })
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Int(i) => serde_json::Value::from(*i),

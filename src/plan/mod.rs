@@ -14,8 +14,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::apply::record;
 use crate::model::Value;
-use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
+use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType, Usage};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
@@ -121,11 +122,12 @@ pub enum Probe {
     Differs(String),
 }
 
-/// Probe results by name; queues with their message count.
+/// Probe results by name; queues with their usage (ready messages and consumers: a passive
+/// declare cannot see unacknowledged messages).
 #[derive(Clone, Debug, Default)]
 pub struct Probed {
     pub exchanges: HashMap<String, Probe>,
-    pub queues: HashMap<String, (Probe, Option<u32>)>,
+    pub queues: HashMap<String, (Probe, Usage)>,
 }
 
 /// What is known of one connection's broker.
@@ -240,26 +242,36 @@ fn plan_connection(
     let broker_queues: HashMap<&str, &QueueSpec> =
         have.queues.iter().map(|q| (q.name.as_str(), q)).collect();
     for q in &want.queues {
-        let (action, diffs) = match broker_queues.get(q.name.as_str()) {
+        let broker = broker_queues.get(q.name.as_str());
+        let (action, diffs) = match broker {
             None => (Action::Create, Vec::new()),
             Some(b) => compare_queue(b, q),
         };
+        let mut ours = q.clone();
         let mut reason = reason_for(action, &diffs);
         if action == Action::Replace
-            && let Some(n) = broker_queues.get(q.name.as_str()).and_then(|b| b.messages)
-            && n > 0
+            && let Some(b) = broker
         {
+            // The plan shows what the replace touches: the broker's usage of the queue.
+            ours.usage = b.usage;
             reason = Some(format!(
-                "{}; the queue holds {n} message(s): it is never deleted while it does",
-                reason.unwrap_or_default()
+                "{}; {}",
+                reason.unwrap_or_default(),
+                replace_note(b)
             ));
         }
-        changes.push(change(action, Entity::Queue(q.clone()), reason, diffs));
+        changes.push(change(action, Entity::Queue(ours), reason, diffs));
     }
     // Bindings match on key and arguments; hashed, as there may be tens of thousands.
     let broker_bindings: HashSet<String> =
         have.bindings.iter().map(BindingSpec::signature).collect();
     let our_bindings: HashSet<String> = want.bindings.iter().map(BindingSpec::signature).collect();
+    let own_queues: HashSet<&str> = have
+        .queues
+        .iter()
+        .filter(|q| record::is_own(&q.arguments))
+        .map(|q| q.name.as_str())
+        .collect();
     for b in &want.bindings {
         let found = broker_bindings.contains(&b.signature());
         let action = if found {
@@ -271,45 +283,143 @@ fn plan_connection(
     }
 
     // What the broker has and the files do not declare: unmanaged, or deleted with --prune
-    // (a queue only when it holds no message).
-    let mut stray = |entity: Entity, holds: u64| {
-        if prune && holds == 0 {
-            let reason = match entity {
-                Entity::Queue(_) => {
-                    "not declared in the files, and empty (--prune; deleted with if-empty)"
-                }
-                _ => "not declared in the files (--prune)",
-            };
-            changes.push(change(
-                Action::Delete,
-                entity,
-                Some(reason.into()),
-                Vec::new(),
-            ));
-        } else {
-            let reason =
-                (prune && holds > 0).then(|| format!("not deleted: it holds {holds} message(s)"));
-            unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
-        }
-    };
+    // (a queue only when it holds no ready message; apply refuses it while consumers or
+    // unacknowledged messages remain). What this tool itself left (holding queues, records,
+    // scratch entities of an interrupted run) is finished or removed by the next apply.
     let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
     let ours_q: HashSet<&str> = want.queues.iter().map(|q| q.name.as_str()).collect();
     for e in &have.exchanges {
-        if !(e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str())) {
-            stray(Entity::Exchange(e.clone()), 0);
+        if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str()) {
+            continue;
+        }
+        let entity = Entity::Exchange(e.clone());
+        if record::is_own(&e.arguments) {
+            let reason = "a scratch exchange an interrupted apply left: deleted".to_string();
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else if prune {
+            let reason = "not declared in the files (--prune)".to_string();
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else {
+            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
         }
     }
     for q in &have.queues {
-        if !(q.name.starts_with("amq.") || ours_q.contains(q.name.as_str())) {
-            stray(Entity::Queue(q.clone()), q.messages.unwrap_or(0));
+        if q.name.starts_with("amq.") || ours_q.contains(q.name.as_str()) {
+            continue;
+        }
+        let entity = Entity::Queue(q.clone());
+        if record::is_own(&q.arguments) {
+            let reason = own_queue_note(q);
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else if prune && q.usage.messages.unwrap_or(0) == 0 {
+            let reason = format!("not declared in the files (--prune); {}", delete_note(q));
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else {
+            let reason = prune.then(|| {
+                format!(
+                    "not deleted: it holds {} message(s)",
+                    q.usage.messages.unwrap_or(0)
+                )
+            });
+            unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
         }
     }
     for b in &have.bindings {
-        // bindings from the default exchange are implicit, one per queue
-        if !(b.key.source.is_empty() || our_bindings.contains(&b.signature())) {
-            stray(Entity::Binding(b.clone()), 0);
+        // bindings from the default exchange are implicit, one per queue; bindings of this
+        // tool's own queues move with them
+        if b.key.source.is_empty()
+            || our_bindings.contains(&b.signature())
+            || own_queues.contains(b.key.destination.as_str())
+        {
+            continue;
+        }
+        let entity = Entity::Binding(b.clone());
+        if prune {
+            let reason = "not declared in the files (--prune)".to_string();
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else {
+            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
         }
     }
+}
+
+/// How many messages and consumers a replace touches, and how.
+fn replace_note(b: &QueueSpec) -> String {
+    let u = &b.usage;
+    let count = |n: Option<u64>, what: &str| match n {
+        Some(n) => format!("{} {what}", thousands(n)),
+        None => format!("unknown {what}"),
+    };
+    let mut note = format!(
+        "{} will be moved through a holding queue and back, {}",
+        count(u.messages, "message(s)"),
+        count(u.consumers, "consumer(s)")
+    );
+    if u.consumers.unwrap_or(0) > 0 || u.unacked.unwrap_or(0) > 0 {
+        note.push_str(&format!(
+            ", {}: apply refuses while consumers or unacknowledged messages remain",
+            count(u.unacked, "unacknowledged")
+        ));
+    }
+    note.push_str("; ");
+    note.push_str(delete_check(b));
+    note
+}
+
+fn delete_note(q: &QueueSpec) -> String {
+    let u = &q.usage;
+    let mut note = String::new();
+    if u.consumers.unwrap_or(0) > 0 || u.unacked.unwrap_or(0) > 0 {
+        note.push_str(&format!(
+            "{} consumer(s), {} unacknowledged: apply refuses until they are gone; ",
+            u.consumers.unwrap_or(0),
+            u.unacked.unwrap_or(0)
+        ));
+    }
+    note.push_str(delete_check(q));
+    note
+}
+
+/// Which check guards the delete.
+fn delete_check(q: &QueueSpec) -> &'static str {
+    match q.queue_type() {
+        QueueType::Classic => "deleted with if-unused and if-empty, which the broker checks",
+        _ => {
+            "deleted only after checking no consumer, no ready or unacknowledged message and no binding (quorum and stream queues refuse if-unused and if-empty)"
+        }
+    }
+}
+
+fn own_queue_note(q: &QueueSpec) -> String {
+    match record::Record::parse(q) {
+        Some(record::Record::Holding { queue, .. }) => format!(
+            "holding queue of an interrupted replace of `{queue}`: its {} message(s) and its bindings go back to `{queue}`, then it is deleted",
+            q.usage
+                .messages
+                .map(thousands)
+                .unwrap_or_else(|| "unknown".into())
+        ),
+        Some(record::Record::ExchangeRestore {
+            exchange, bindings, ..
+        }) => format!(
+            "record of an interrupted replace of exchange `{exchange}`: its {} binding(s) are bound again, then it is deleted",
+            bindings.len()
+        ),
+        None => "a scratch queue an interrupted apply left: deleted when empty".to_string(),
+    }
+}
+
+/// 1204 → "1,204".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn reason_for(action: Action, diffs: &[Difference]) -> Option<String> {
@@ -409,16 +519,17 @@ fn plan_probed(
     probed: &Probed,
     changes: &mut Vec<Change>,
 ) {
-    let mut push = |entity: Entity, probe: Option<&Probe>, messages: Option<u32>| {
+    let mut push = |mut entity: Entity, probe: Option<&Probe>, usage: Option<Usage>| {
         let (action, reason, differences) = match probe {
             None | Some(Probe::Missing) => (Action::Create, None, Vec::new()),
             Some(Probe::Same) => (Action::Unchanged, None, Vec::new()),
             Some(Probe::Differs(answer)) => {
                 let mut reason = format!("the broker refuses our declaration: {answer}");
-                if let Some(n) = messages.filter(|n| *n > 0) {
-                    reason.push_str(&format!(
-                        "; the queue holds {n} message(s): it is never deleted while it does"
-                    ));
+                if let (Entity::Queue(q), Some(u)) = (&mut entity, usage) {
+                    q.usage = u;
+                    reason.push_str(
+                        "; replacing a queue needs the management API (to see its bindings and unacknowledged messages)",
+                    );
                 }
                 (
                     Action::Replace,
@@ -447,11 +558,11 @@ fn plan_probed(
         );
     }
     for q in &want.queues {
-        let (probe, n) = match probed.queues.get(&q.name) {
-            Some((p, n)) => (Some(p), *n),
+        let (probe, usage) = match probed.queues.get(&q.name) {
+            Some((p, u)) => (Some(p), Some(*u)),
             None => (None, None),
         };
-        push(Entity::Queue(q.clone()), probe, n);
+        push(Entity::Queue(q.clone()), probe, usage);
     }
     // Bindings cannot be seen without the management API. Binding again is harmless when the
     // binding exists with the same arguments encoded the same way (signed 64-bit integers).
@@ -467,15 +578,14 @@ mod tests {
     use crate::spec::BindingKey;
 
     fn queue(name: &str, args: &[(&str, Value)], messages: Option<u64>) -> QueueSpec {
-        QueueSpec {
-            name: name.into(),
-            durable: true,
-            auto_delete: false,
-            arguments: args
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+        let usage = Usage {
             messages,
+            unacked: messages.map(|_| 0),
+            consumers: messages.map(|_| 0),
+        };
+        QueueSpec {
+            usage,
+            ..QueueSpec::with(name, args)
         }
     }
 
@@ -521,7 +631,7 @@ mod tests {
                 .reason
                 .as_deref()
                 .unwrap()
-                .contains("holds 3 message(s)")
+                .contains("3 message(s) will be moved")
         );
         assert_eq!(p.changes[1].action, Action::Unchanged);
         assert!(p.has_changes());

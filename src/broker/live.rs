@@ -1,0 +1,205 @@
+//! The real broker behind apply's [`Executor`] seam: operations over one AMQP connection
+//! (lapin), the live facts from the management API, every call bounded by the deadline.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lapin::{Channel, Connection};
+
+use super::amqp::{self, op_error};
+use super::management::{Api, ReadError};
+use super::mover;
+use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus};
+use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec};
+
+/// How batches run.
+#[derive(Clone)]
+pub struct Batching {
+    /// AMQP channels used at once.
+    pub channels: usize,
+    /// Called with the number of operations done so far.
+    pub progress: Arc<dyn Fn(usize) + Send + Sync>,
+    /// Print each batch's timing on stderr.
+    pub verbose: bool,
+}
+
+pub struct LiveBroker<'a> {
+    conn: &'a Connection,
+    /// Without it (probe mode) the protocols cannot see bindings or unacknowledged messages.
+    api: Option<Api>,
+    timeout: Duration,
+    batching: Batching,
+    /// The channel of one-at-a-time operations; the broker closes it on any refusal, and a
+    /// new one is opened then.
+    channel: Option<Channel>,
+}
+
+fn from_read(e: ReadError) -> OpError {
+    OpError::Lost(e.to_string())
+}
+
+impl<'a> LiveBroker<'a> {
+    pub fn new(
+        conn: &'a Connection,
+        api: Option<Api>,
+        timeout: Duration,
+        batching: Batching,
+    ) -> LiveBroker<'a> {
+        LiveBroker {
+            conn,
+            api,
+            timeout,
+            batching,
+            channel: None,
+        }
+    }
+
+    fn api(&self) -> Result<&Api, OpError> {
+        self.api.as_ref().ok_or_else(|| OpError::Refused {
+            code: 0,
+            text: "this needs the management API (to see bindings and unacknowledged messages), which does not answer".into(),
+        })
+    }
+
+    async fn bounded<T>(
+        &self,
+        doing: &str,
+        f: impl std::future::Future<Output = lapin::Result<T>>,
+    ) -> Result<T, OpError> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(r) => r.map_err(|e| op_error(&e)),
+            Err(_) => Err(OpError::Lost(format!(
+                "{doing}: no answer within {}s",
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    async fn channel(&mut self) -> Result<Channel, OpError> {
+        if let Some(ch) = &self.channel
+            && ch.status().connected()
+        {
+            return Ok(ch.clone());
+        }
+        let ch = self
+            .bounded("opening a channel", self.conn.create_channel())
+            .await?;
+        self.channel = Some(ch.clone());
+        Ok(ch)
+    }
+
+    /// Runs `f` on the operations channel; a refusal closes that channel, so it is dropped.
+    async fn on_channel<T, F, Fut>(&mut self, doing: &str, f: F) -> Result<T, OpError>
+    where
+        F: FnOnce(Channel) -> Fut,
+        Fut: std::future::Future<Output = lapin::Result<T>>,
+    {
+        let ch = self.channel().await?;
+        let r = self.bounded(doing, f(ch)).await;
+        if r.is_err() {
+            self.channel = None;
+        }
+        r
+    }
+}
+
+impl Executor for LiveBroker<'_> {
+    async fn run(&mut self, op: &Op) -> Result<(), OpError> {
+        let op2 = op.clone();
+        self.on_channel(
+            &op.describe(),
+            |ch| async move { amqp::run_op(&ch, &op2).await },
+        )
+        .await
+    }
+
+    async fn run_many(&mut self, ops: &[Op]) -> Vec<Outcome> {
+        let t = Instant::now();
+        let b = self.batching.clone();
+        let out = amqp::run_pipelined(self.conn, ops, b.channels, self.timeout, b.progress).await;
+        if b.verbose && !ops.is_empty() {
+            eprintln!(
+                "  {} operation(s) over {} channel(s) in {:.2}s",
+                ops.len(),
+                b.channels.min(ops.len()),
+                t.elapsed().as_secs_f64()
+            );
+        }
+        out
+    }
+
+    async fn delete_queue(&mut self, name: &str, how: DeleteQueue) -> Result<(), OpError> {
+        let conditions = how == DeleteQueue::IfUnusedAndEmpty;
+        let name2 = name.to_string();
+        self.on_channel(&format!("deleting queue `{name}`"), |ch| async move {
+            amqp::delete_queue(&ch, &name2, conditions).await
+        })
+        .await
+    }
+
+    async fn queue_status(&mut self, name: &str) -> Result<Option<QueueStatus>, OpError> {
+        let counts = amqp::queue_counts(self.conn, name)
+            .await
+            .map_err(OpError::Lost)?;
+        let Some((ready, consumers)) = counts else {
+            return Ok(None);
+        };
+        let mut status = QueueStatus {
+            ready: u64::from(ready),
+            consumers: u64::from(consumers),
+            unacked: None,
+            consumer_connections: Vec::new(),
+        };
+        if let Some(api) = &self.api {
+            status.unacked = api
+                .queue(name)
+                .await
+                .map_err(from_read)?
+                .and_then(|q| q.messages_unacknowledged);
+            if consumers > 0 {
+                status.consumer_connections =
+                    api.consumer_connections(name).await.map_err(from_read)?;
+            }
+        }
+        Ok(Some(status))
+    }
+
+    async fn queue_definition(&mut self, name: &str) -> Result<Option<QueueSpec>, OpError> {
+        let api = self.api()?;
+        Ok(api.queue(name).await.map_err(from_read)?.map(|q| q.spec()))
+    }
+
+    async fn queue_bindings(&mut self, name: &str) -> Result<Vec<BindingSpec>, OpError> {
+        self.api()?.queue_bindings(name).await.map_err(from_read)
+    }
+
+    async fn exchange_bindings(&mut self, name: &str) -> Result<Vec<BindingSpec>, OpError> {
+        self.api()?.exchange_bindings(name).await.map_err(from_read)
+    }
+
+    async fn move_messages(&mut self, from: &str, to: &str) -> Result<u64, OpError> {
+        mover::move_messages(self.conn, from, to, self.timeout).await
+    }
+
+    async fn recreate_exchange(
+        &mut self,
+        spec: &ExchangeSpec,
+        bindings: &[BindingSpec],
+    ) -> Result<(), OpError> {
+        // One channel, each step sent as soon as the previous one is answered.
+        let spec2 = spec.clone();
+        let bindings2 = bindings.to_vec();
+        self.on_channel(
+            &format!("replacing exchange `{}`", spec.name),
+            |ch| async move {
+                amqp::run_op(&ch, &Op::DeleteExchange(spec2.name.clone())).await?;
+                amqp::run_op(&ch, &Op::DeclareExchange(spec2)).await?;
+                for b in bindings2 {
+                    amqp::run_op(&ch, &Op::Bind(b)).await?;
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+}
