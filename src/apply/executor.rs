@@ -87,6 +87,29 @@ pub struct QueueStatus {
     pub consumer_connections: Vec<String>,
 }
 
+/// What [`Executor::vacate`] established about a queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// No consumer, no ready and no unacknowledged message: it may be deleted now.
+    Vacant,
+    /// Other consumers are attached (their connections, when known).
+    Consumers(Vec<String>),
+    /// Messages were delivered to someone (a consumer that has left, or `basic.get`) and not
+    /// yet acknowledged: deleting the queue would lose them when they are handed back.
+    Unacked(u64),
+    /// A ready message is there and there is nowhere to move it.
+    NotEmpty(u64),
+    /// The broker's statistics did not show the queue vacant within the deadline.
+    Unproven(String),
+}
+
+/// What [`Executor::vacate`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vacated {
+    pub moved: u64,
+    pub proof: Proof,
+}
+
 /// What became of one operation of a batch: `None` when it was not run.
 pub type Outcome = Option<Result<(), OpError>>;
 
@@ -131,6 +154,14 @@ pub trait Executor {
     /// properties, headers and persistence kept). Returns how many were moved. Stops when
     /// `from` has no ready message left.
     async fn move_messages(&mut self, from: &str, to: &str) -> Result<u64, OpError>;
+
+    /// Takes `queue` for this tool alone (an exclusive consumer: refused while others
+    /// consume), moves its ready messages into `into` (none may be there when `into` is
+    /// `None`), then establishes that nothing else holds a message of it: the broker's
+    /// statistics must show, in a sample taken while the exclusive consumer holds it, no
+    /// unacknowledged and no ready message. Nobody can take a message meanwhile, so a
+    /// vacant sample stays true. Releases the queue before returning.
+    async fn vacate(&mut self, queue: &str, into: Option<&str>) -> Result<Vacated, OpError>;
 
     /// Deletes the exchange, declares `spec` and binds `bindings`, back to back on one
     /// channel, so that publishers meet the exchange missing for as short a time as possible.

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::executor::{DeleteQueue, Executor, Op, OpError, QueueStatus};
+use super::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus, Vacated};
 use crate::model::DestinationType;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType, Usage};
 
@@ -169,6 +169,14 @@ impl FakeBroker {
                 Some(id) => q.unacked.push(id),
                 None => break,
             }
+        }
+    }
+
+    /// Every consumer of `queue` cancels, keeping the messages it holds unacknowledged (its
+    /// channel still open, as after `basic.cancel`, or `basic.get` without ack).
+    pub fn consumers_cancel(&mut self, queue: &str) {
+        if let Some(q) = self.queues.get_mut(queue) {
+            q.consumers.clear();
         }
     }
 
@@ -436,6 +444,35 @@ impl Executor for FakeBroker {
             }
             moved += 1;
         }
+    }
+
+    async fn vacate(&mut self, queue: &str, into: Option<&str>) -> Result<Vacated, OpError> {
+        self.step()?;
+        let q = self
+            .queues
+            .get(queue)
+            .ok_or_else(|| refused(404, format!("NOT_FOUND - no queue '{queue}'")))?;
+        self.check_quorum(&q.spec.clone())?;
+        if !q.consumers.is_empty() {
+            let who = q.consumers.clone();
+            return Ok(Vacated {
+                moved: 0,
+                proof: Proof::Consumers(who),
+            });
+        }
+        let moved = match into {
+            Some(to) => self.move_messages(queue, to).await?,
+            None => 0,
+        };
+        let q = &self.queues[queue];
+        let proof = if !q.ready.is_empty() {
+            Proof::NotEmpty(q.ready.len() as u64)
+        } else if !q.unacked.is_empty() {
+            Proof::Unacked(q.unacked.len() as u64)
+        } else {
+            Proof::Vacant
+        };
+        Ok(Vacated { moved, proof })
     }
 
     async fn recreate_exchange(

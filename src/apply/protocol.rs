@@ -15,7 +15,7 @@
 //!   recorded before it is deleted. Whatever stops a run, the next one finds the record and
 //!   finishes.
 
-use super::executor::{DeleteQueue, Executor, Op, OpError, QueueStatus};
+use super::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus};
 use super::record::{self, Record};
 use crate::spec::{ExchangeSpec, QueueSpec, QueueType};
 
@@ -71,8 +71,9 @@ fn refused_before(e: OpError, doing: &str) -> Failure {
     }
 }
 
-/// Refuses a queue that consumers use or that has unacknowledged messages: deleting it would
-/// lose what they hold when they hand it back.
+/// Refuses a queue that consumers use (exact: the broker counts them). Unacknowledged
+/// messages without a consumer are not judged here, from statistics that may be seconds
+/// old, but by [`Executor::vacate`] before the delete.
 pub fn check_unused(name: &str, status: &QueueStatus) -> Result<(), Failure> {
     if status.consumers > 0 {
         let from = if status.consumer_connections.is_empty() {
@@ -85,15 +86,10 @@ pub fn check_unused(name: &str, status: &QueueStatus) -> Result<(), Failure> {
             status.consumers
         )));
     }
-    if let Some(n) = status.unacked.filter(|n| *n > 0) {
-        return Err(Failure::Refused(format!(
-            "queue `{name}` has {n} unacknowledged message(s) (management statistics, a few seconds old): deleting it would lose them when they are handed back; apply again once they are acknowledged"
-        )));
-    }
     Ok(())
 }
 
-/// The queue's status, refused when consumers use it or hold unacknowledged messages.
+/// The queue's status, refused when consumers use it.
 async fn unused_status<E: Executor>(ex: &mut E, name: &str) -> Result<QueueStatus, Failure> {
     let status = ex
         .queue_status(name)
@@ -155,17 +151,51 @@ async fn move_bindings<E: Executor>(ex: &mut E, from: &str, to: &str) -> Result<
     Ok(bindings.len())
 }
 
-/// Drains `queue` into `into` and deletes it, retrying when messages keep arriving.
-/// `Ok(None)`: deleted; `Ok(Some(why))`: could not be emptied (nothing lost).
+/// Why a queue could not be vacated, in words; `None` when it is vacant.
+fn proof_failure(queue: &str, proof: &Proof) -> Option<String> {
+    match proof {
+        Proof::Vacant => None,
+        Proof::Consumers(who) => Some(format!(
+            "queue `{queue}` has consumers{}: a queue in use is never deleted; stop them (or give --wait-for-consumers SECONDS) and apply again",
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!(" (from {})", who.join(", "))
+            }
+        )),
+        Proof::Unacked(n) => Some(format!(
+            "{n} message(s) of queue `{queue}` were delivered and are not acknowledged (a consumer that left without handing them back, or basic.get): deleting it would lose them; apply again once they are acknowledged or handed back"
+        )),
+        Proof::NotEmpty(n) => Some(format!("queue `{queue}` holds {n} message(s)")),
+        Proof::Unproven(why) => Some(format!(
+            "could not establish that no message of queue `{queue}` is held unacknowledged: {why}"
+        )),
+    }
+}
+
+/// Empties `queue` into `into` and deletes it, retrying when messages keep arriving
+/// straight to it. `prove`: first establish, under an exclusive consumer, that nobody holds
+/// a message of it unacknowledged (a queue users know); without, only the broker's own
+/// conditions guard the delete (this tool's holding queue, which nobody else knows).
+/// `Ok(None)`: deleted; `Ok(Some(why))`: kept, nothing lost.
 async fn drain_and_delete<E: Executor>(
     ex: &mut E,
     queue: &str,
     queue_type: QueueType,
     into: &str,
+    prove: bool,
     moved: &mut u64,
 ) -> Result<Option<String>, OpError> {
     for _ in 0..DELETE_ATTEMPTS {
-        *moved += ex.move_messages(queue, into).await?;
+        if prove {
+            let v = ex.vacate(queue, Some(into)).await?;
+            *moved += v.moved;
+            if let Some(why) = proof_failure(queue, &v.proof) {
+                return Ok(Some(why));
+            }
+        } else {
+            *moved += ex.move_messages(queue, into).await?;
+        }
         match delete_drained(ex, queue, queue_type).await {
             Ok(true) => return Ok(None),
             Ok(false) => continue,
@@ -271,7 +301,7 @@ pub async fn swap_queue<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<Done
         )
     })?;
     let mut moved = 0;
-    let kept = drain_and_delete(ex, name, old_type, &holding, &mut moved)
+    let kept = drain_and_delete(ex, name, old_type, &holding, true, &mut moved)
         .await
         .map_err(|e| {
             failed(
@@ -376,6 +406,7 @@ pub async fn finish_holding<E: Executor>(ex: &mut E, record: &Record) -> Result<
         holding,
         hold.queue_type(),
         queue,
+        false,
         &mut done.messages_moved,
     )
     .await
@@ -409,6 +440,13 @@ pub async fn delete_queue<E: Executor>(ex: &mut E, name: &str) -> Result<Done, F
             "queue `{name}` holds {} message(s): it is not deleted",
             status.ready
         )));
+    }
+    let v = ex
+        .vacate(name, None)
+        .await
+        .map_err(|e| refused_before(e, &format!("vacating queue `{name}`")))?;
+    if let Some(why) = proof_failure(name, &v.proof) {
+        return Err(Failure::Refused(format!("{why}: it is not deleted")));
     }
     match delete_drained(ex, name, q.queue_type()).await {
         Ok(true) => Ok(Done::default()),

@@ -257,20 +257,41 @@ fn consumers_holding_messages_refuse_the_replace_and_nothing_changes() {
 }
 
 #[test]
-fn unacked_messages_without_consumers_refuse_too() {
+fn unacked_messages_without_consumers_refuse_the_replace_and_it_is_undone() {
     let (mut fake, want) = retry_queue_scenario(None);
     fake.consume("q", "c", 2);
-    // The consumer's channel still holds the messages (basic.get style), not counted as a
-    // consumer by the broker.
-    let status = executor::QueueStatus {
-        ready: 3,
-        consumers: 0,
-        unacked: Some(2),
-        consumer_connections: vec![],
-    };
-    assert!(protocol::check_unused("q", &status).is_err());
-    let (ending, _) = apply_once(&mut fake, &want, false);
-    assert_eq!(ending, Ending::Refused);
+    // The consumer cancels but keeps its 2 messages unacknowledged: no consumer counts.
+    fake.consumers_cancel("q");
+    let (ending, steps) = apply_once(&mut fake, &want, false);
+    assert_eq!(ending, Ending::Refused, "{steps:?}");
+    let refused = steps.iter().find(|s| s.status == Status::Refused).unwrap();
+    assert!(
+        refused
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("not acknowledged"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        fake.queue("q").unwrap().arguments["x-message-ttl"],
+        Value::Int(5000)
+    );
+    assert!(
+        fake.queue_names()
+            .iter()
+            .all(|n| !n.starts_with("topology."))
+    );
+    for b in [binding("ex", "q", "a", Q), binding("other", "q", "x", Q)] {
+        assert!(
+            fake.bindings().contains(&b),
+            "{} put back",
+            b.display_name()
+        );
+    }
+    fake.consumers_leave("q");
+    assert_eq!(fake.messages("q"), 5);
+    assert_no_loss(&fake, "unacked handed back");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use lapin::{Channel, Connection};
 use super::amqp::{self, op_error};
 use super::management::{Api, ReadError};
 use super::mover;
-use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus};
+use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus, Vacated};
 use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec};
 
 /// How batches run.
@@ -33,6 +33,10 @@ pub struct LiveBroker<'a> {
     /// new one is opened then.
     channel: Option<Channel>,
 }
+
+/// How long to wait for a statistics sample that proves a queue vacant: RabbitMQ emits one
+/// every `collect_statistics_interval` (5 s by default) while the queue is busy.
+const PROOF_DEADLINE: Duration = Duration::from_secs(15);
 
 fn from_read(e: ReadError) -> OpError {
     OpError::Lost(e.to_string())
@@ -179,6 +183,12 @@ impl Executor for LiveBroker<'_> {
 
     async fn move_messages(&mut self, from: &str, to: &str) -> Result<u64, OpError> {
         mover::move_messages(self.conn, from, to, self.timeout).await
+    }
+
+    async fn vacate(&mut self, queue: &str, into: Option<&str>) -> Result<Vacated, OpError> {
+        let deadline = self.timeout.max(PROOF_DEADLINE);
+        let api = self.api()?.clone();
+        mover::vacate(self.conn, &api, queue, into, self.timeout, deadline).await
     }
 
     async fn recreate_exchange(

@@ -87,6 +87,10 @@ pub struct QueueDef {
     pub messages_unacknowledged: Option<u64>,
     #[serde(default)]
     pub consumers: Option<u64>,
+    /// The queue process's work counter, in the same statistics sample: a sample whose
+    /// counter differs from an earlier one was taken since.
+    #[serde(default)]
+    pub reductions: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +116,19 @@ pub struct ConsumerDef {
 #[derive(Debug, Deserialize)]
 pub struct NameDef {
     pub name: String,
+}
+
+/// `GET /api/connections/{name}`: the name the client gave itself, if any.
+#[derive(Debug, Deserialize)]
+pub struct ConnectionDef {
+    #[serde(default)]
+    pub client_properties: Option<ClientProperties>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClientProperties {
+    #[serde(default)]
+    pub connection_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -339,23 +356,42 @@ impl Api {
         Ok(out)
     }
 
-    /// The connections that consume from `queue`, as the management API names them.
+    /// The connections that consume from `queue`, as the management API names them (with
+    /// the name the client gave itself, when it gave one).
     pub async fn consumer_connections(&self, queue: &str) -> Result<Vec<String>, ReadError> {
         let list: Vec<ConsumerDef> = self
             .get(&format!("/consumers/{}", seg(&self.vhost)))
             .await?
             .unwrap_or_default();
-        let mut out: Vec<String> = list
+        let mut channels: Vec<ChannelDef> = list
             .into_iter()
             .filter(|c| c.queue.name == queue)
             .filter_map(|c| c.channel_details)
-            .map(|ch| match ch.user {
-                Some(user) if !user.is_empty() => format!("`{}` (user {user})", ch.connection_name),
-                _ => format!("`{}`", ch.connection_name),
-            })
             .collect();
-        out.sort();
-        out.dedup();
+        channels.sort_by(|a, b| a.connection_name.cmp(&b.connection_name));
+        channels.dedup_by(|a, b| a.connection_name == b.connection_name);
+        let mut out = Vec::new();
+        for ch in channels {
+            let given = self
+                .get::<ConnectionDef>(&format!("/connections/{}", seg(&ch.connection_name)))
+                .await?
+                .and_then(|c| c.client_properties)
+                .and_then(|p| p.connection_name)
+                .filter(|n| !n.is_empty());
+            let mut detail = Vec::new();
+            if given.is_some() {
+                detail.push(ch.connection_name.clone());
+            }
+            if let Some(user) = ch.user.filter(|u| !u.is_empty()) {
+                detail.push(format!("user {user}"));
+            }
+            let label = given.unwrap_or(ch.connection_name);
+            out.push(if detail.is_empty() {
+                format!("`{label}`")
+            } else {
+                format!("`{label}` ({})", detail.join(", "))
+            });
+        }
         Ok(out)
     }
 }

@@ -20,7 +20,8 @@ use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, PublisherConfirm};
 
 use super::amqp::op_error;
-use crate::apply::executor::OpError;
+use super::management::Api;
+use crate::apply::executor::{OpError, Proof, Vacated};
 
 /// Messages in flight (delivered, published, not yet confirmed) at most.
 const WINDOW: u16 = 2000;
@@ -66,14 +67,86 @@ pub async fn move_messages(
     to: &str,
     timeout: Duration,
 ) -> Result<u64, OpError> {
-    let open =
-        |what: &'static str| async move { bounded(timeout, what, conn.create_channel()).await };
-    let channels = Channels {
-        consume: open("opening a channel").await?,
-        publish: open("opening a channel").await?,
-        control: open("opening a channel").await?,
+    let job = Job {
+        from,
+        to: Some(to),
+        prove: None,
+        timeout,
     };
-    let result = run(&channels, from, to, timeout).await;
+    Ok(with_channels(conn, timeout, job).await?.moved)
+}
+
+/// Vacates `queue` (see `Executor::vacate`): an exclusive consumer, the move, then a
+/// sample of the broker's statistics taken while it holds the queue. `proof_deadline`
+/// bounds the wait for that sample (one statistics interval, 5 s by default).
+pub async fn vacate(
+    conn: &Connection,
+    api: &Api,
+    queue: &str,
+    into: Option<&str>,
+    timeout: Duration,
+    proof_deadline: Duration,
+) -> Result<Vacated, OpError> {
+    let before = api
+        .queue(queue)
+        .await
+        .map_err(|e| OpError::Lost(e.to_string()))?
+        .ok_or_else(|| OpError::Refused {
+            code: 404,
+            text: format!("NOT_FOUND - no queue '{queue}'"),
+        })?;
+    let job = Job {
+        from: queue,
+        to: into,
+        prove: Some(Prover {
+            api,
+            reductions_before: before.reductions,
+            deadline: proof_deadline,
+        }),
+        timeout,
+    };
+    match with_channels(conn, timeout, job).await {
+        Err(OpError::Refused { code: 403, .. }) => {
+            // The exclusive consumer was refused: someone else consumes.
+            let who = api.consumer_connections(queue).await.unwrap_or_default();
+            Ok(Vacated {
+                moved: 0,
+                proof: Proof::Consumers(who),
+            })
+        }
+        other => other,
+    }
+}
+
+/// One move.
+struct Job<'a> {
+    from: &'a str,
+    /// `None`: nothing may be there (a delivery stops the job: not empty).
+    to: Option<&'a str>,
+    prove: Option<Prover<'a>>,
+    timeout: Duration,
+}
+
+struct Prover<'a> {
+    api: &'a Api,
+    /// The queue's reductions counter before the exclusive consumer came: a sample whose
+    /// counter differs was taken since.
+    reductions_before: Option<u64>,
+    deadline: Duration,
+}
+
+async fn with_channels(
+    conn: &Connection,
+    timeout: Duration,
+    job: Job<'_>,
+) -> Result<Vacated, OpError> {
+    let open = || async { bounded(timeout, "opening a channel", conn.create_channel()).await };
+    let channels = Channels {
+        consume: open().await?,
+        publish: open().await?,
+        control: open().await?,
+    };
+    let result = run(&channels, &job).await;
     channels.close().await;
     result
 }
@@ -92,11 +165,46 @@ async fn ready(ch: &Channel, queue: &str, timeout: Duration) -> Result<u32, OpEr
     Ok(q.message_count())
 }
 
-async fn run(ch: &Channels, from: &str, to: &str, timeout: Duration) -> Result<u64, OpError> {
-    // The target must exist: a publish to a missing queue would only come back as returned.
-    ready(&ch.control, to, timeout).await?;
-    if ready(&ch.control, from, timeout).await? == 0 {
-        return Ok(0);
+/// Whether a statistics sample shows the queue vacant under our exclusive consumer.
+async fn sample(prover: &Prover<'_>, queue: &str) -> Result<Option<Proof>, OpError> {
+    let Some(q) = prover
+        .api
+        .queue(queue)
+        .await
+        .map_err(|e| OpError::Lost(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let fresh = q.consumers == Some(1)
+        && (prover.reductions_before.is_none() || q.reductions != prover.reductions_before);
+    if !fresh {
+        return Ok(None);
+    }
+    Ok(match (q.messages_unacknowledged, q.messages_ready) {
+        (Some(0), Some(0)) => Some(Proof::Vacant),
+        (Some(n), _) if n > 0 => Some(Proof::Unacked(n)),
+        _ => None,
+    })
+}
+
+async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
+    let (from, timeout) = (job.from, job.timeout);
+    if let Some(to) = job.to {
+        // The target must exist: a publish to a missing queue would only come back returned.
+        ready(&ch.control, to, timeout).await?;
+    }
+    let waiting = ready(&ch.control, from, timeout).await?;
+    if waiting == 0 && job.prove.is_none() {
+        return Ok(Vacated {
+            moved: 0,
+            proof: Proof::Vacant,
+        });
+    }
+    if waiting > 0 && job.to.is_none() {
+        return Ok(Vacated {
+            moved: 0,
+            proof: Proof::NotEmpty(u64::from(waiting)),
+        });
     }
     bounded(
         timeout,
@@ -120,6 +228,7 @@ async fn run(ch: &Channels, from: &str, to: &str, timeout: Duration) -> Result<u
             tag.into(),
             BasicConsumeOptions {
                 no_ack: false,
+                // Nobody else consumes meanwhile (refused with 403 while others do).
                 exclusive: true,
                 ..Default::default()
             },
@@ -127,13 +236,27 @@ async fn run(ch: &Channels, from: &str, to: &str, timeout: Duration) -> Result<u
         ),
     )
     .await?;
+    let started = tokio::time::Instant::now();
     let mut pending: VecDeque<(u64, PublisherConfirm)> = VecDeque::new();
     let mut moved = 0u64;
+    let mut proof = if job.prove.is_some() {
+        Proof::Unproven("no statistics sample was taken while this tool held the queue".into())
+    } else {
+        Proof::Vacant
+    };
     let mut cancelled = false;
     loop {
         let next = tokio::time::timeout(IDLE, consumer.next()).await;
         match next {
             Ok(Some(Ok(delivery))) => {
+                let Some(to) = job.to else {
+                    // Nowhere to move it: not empty. Closing the channel hands it back.
+                    let n = ready(&ch.control, from, timeout).await?;
+                    return Ok(Vacated {
+                        moved,
+                        proof: Proof::NotEmpty(u64::from(n) + 1),
+                    });
+                };
                 let confirm = bounded(
                     timeout,
                     "publishing",
@@ -157,29 +280,53 @@ async fn run(ch: &Channels, from: &str, to: &str, timeout: Duration) -> Result<u
             Ok(Some(Err(e))) => return Err(op_error(&e)),
             // The consumer ended (cancelled by us, or by the broker: the queue is gone).
             Ok(None) => {
-                moved += settle(ch, &mut pending, to, timeout).await?;
+                if let Some(to) = job.to {
+                    moved += settle(ch, &mut pending, to, timeout).await?;
+                }
                 break;
             }
             Err(_idle) => {
-                moved += settle(ch, &mut pending, to, timeout).await?;
+                if let Some(to) = job.to {
+                    moved += settle(ch, &mut pending, to, timeout).await?;
+                }
                 if cancelled {
                     break;
                 }
-                if ready(&ch.control, from, timeout).await? == 0 {
-                    // Deliveries already on their way still arrive before the stream ends.
-                    bounded(
-                        timeout,
-                        "basic.cancel",
-                        ch.consume
-                            .basic_cancel(tag.into(), BasicCancelOptions::default()),
-                    )
-                    .await?;
-                    cancelled = true;
+                if ready(&ch.control, from, timeout).await? > 0 {
+                    continue;
                 }
+                if let Some(prover) = &job.prove {
+                    match sample(prover, from).await? {
+                        Some(Proof::Vacant) => proof = Proof::Vacant,
+                        Some(other) => {
+                            proof = other;
+                            if started.elapsed() < prover.deadline {
+                                continue;
+                            }
+                        }
+                        None if started.elapsed() < prover.deadline => continue,
+                        None => {}
+                    }
+                }
+                // Deliveries already on their way still arrive before the stream ends.
+                bounded(
+                    timeout,
+                    "basic.cancel",
+                    ch.consume
+                        .basic_cancel(tag.into(), BasicCancelOptions::default()),
+                )
+                .await?;
+                cancelled = true;
             }
         }
     }
-    Ok(moved)
+    if let (Proof::Unproven(_), Some(prover)) = (&proof, &job.prove) {
+        proof = Proof::Unproven(format!(
+            "the management API's statistics did not show the queue vacant within {}s",
+            prover.deadline.as_secs()
+        ));
+    }
+    Ok(Vacated { moved, proof })
 }
 
 /// Awaits the confirms of `pending` in order, then acknowledges the source up to the last

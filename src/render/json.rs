@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Topology, Value};
-use crate::plan::{Change, Plan};
+use crate::plan::{Action, Change, Entity, Plan};
 use crate::source::Sources;
 
 #[derive(Serialize)]
@@ -74,6 +74,18 @@ pub struct ChangeJson {
     pub name: String,
     pub reason: Option<String>,
     pub differences: Vec<DifferenceJson>,
+    /// A queue to replace or delete: what it touches.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageJson>,
+}
+
+/// Ready and unacknowledged messages and consumers of a queue a change replaces or
+/// deletes; `null` where the mode that read the broker cannot see them.
+#[derive(Serialize)]
+pub struct UsageJson {
+    pub messages: Option<u64>,
+    pub unacked: Option<u64>,
+    pub consumers: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -171,6 +183,14 @@ pub fn changes(list: &[Change]) -> Vec<ChangeJson> {
                     ours: value_json(&d.ours),
                 })
                 .collect(),
+            usage: match (&c.entity, c.action) {
+                (Entity::Queue(q), Action::Replace | Action::Delete) => Some(UsageJson {
+                    messages: q.usage.messages,
+                    unacked: q.usage.unacked,
+                    consumers: q.usage.consumers,
+                }),
+                _ => None,
+            },
         })
         .collect()
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::plan::{Action, Change, Entity, Plan};
+use crate::plan::{Action, Change, Entity, Plan, thousands};
 use crate::spec::ArgMap;
 
 struct Paint(bool);
@@ -88,6 +88,49 @@ fn details(out: &mut String, change: &Change) {
     }
 }
 
+/// What a replace or delete touches, on the change's own line:
+/// `(replace: x-message-ttl 30000 → 60000; 1,204 messages will be moved, 0 consumers)`.
+fn headline(c: &Change) -> String {
+    let count = |n: Option<u64>, what: &str| match n {
+        Some(n) => format!("{} {what}", thousands(n)),
+        None => format!("{what}: unknown"),
+    };
+    match (&c.entity, c.action) {
+        (Entity::Queue(q), Action::Replace) => {
+            let what: Vec<String> = c
+                .differences
+                .iter()
+                .map(|d| {
+                    let show = |v: &Option<crate::model::Value>| {
+                        v.as_ref()
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "(none)".into())
+                    };
+                    let name = d.property.strip_prefix("arguments.").unwrap_or(&d.property);
+                    format!("{name} {} → {}", show(&d.broker), show(&d.ours))
+                })
+                .collect();
+            format!(
+                " (replace: {}; {} will be moved, {})",
+                what.join(", "),
+                count(q.usage.messages, "messages"),
+                count(q.usage.consumers, "consumers")
+            )
+        }
+        (Entity::Queue(q), Action::Delete) => format!(
+            " (delete: {}, {} unacked, {})",
+            count(q.usage.messages, "messages"),
+            q.usage
+                .unacked
+                .map(thousands)
+                .unwrap_or_else(|| "unknown".into()),
+            count(q.usage.consumers, "consumers")
+        ),
+        (_, Action::Replace) => " (must be replaced)".to_string(),
+        _ => String::new(),
+    }
+}
+
 /// `connections`: connection name → URL shown (password already masked), if any.
 pub fn render(
     plan: &Plan,
@@ -130,9 +173,7 @@ pub fn render(
             shown += 1;
             let (sym, code) = symbol(c.action);
             let mut line = format!("{} {} {}", sym, c.kind().as_str(), c.name());
-            if c.action == Action::Replace {
-                line.push_str(" (must be replaced)");
-            }
+            line.push_str(&headline(c));
             let _ = writeln!(out, "{}", paint.code(code, &line));
             details(&mut out, c);
             if let Some(reason) = &c.reason

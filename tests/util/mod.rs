@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod amqp;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -166,6 +168,19 @@ impl Drop for Vhost {
     fn drop(&mut self) {
         let _ = http().delete_vhost(&self.name, true);
     }
+}
+
+/// Consumers the management API lists in a vhost.
+pub fn consumers(vhost: &str) -> usize {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-u", "guest:guest"])
+        .arg(format!("{MGMT}/consumers/{}", vhost.replace('/', "%2f")))
+        .output()
+        .expect("curl runs");
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len))
+        .unwrap_or(0)
 }
 
 /// (action, kind, name) of each change of a plan document.
