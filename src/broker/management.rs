@@ -26,7 +26,10 @@ pub async fn read(
 ) -> Result<(ConnectionSpecs, String), ReadError> {
     let client = ClientBuilder::new()
         .with_endpoint(endpoint.management.clone())
-        .with_basic_auth_credentials(endpoint.username.clone(), endpoint.password.clone())
+        .with_basic_auth_credentials(
+            endpoint.username.clone(),
+            endpoint.password.expose().to_string(),
+        )
         .with_connect_timeout(timeout)
         .with_request_timeout(timeout * 3)
         .build()
