@@ -22,16 +22,17 @@ pub enum ReadError {
 /// Reads the vhost's definitions. Also returns the broker's version.
 pub async fn read(
     endpoint: &Endpoint,
+    tls: &super::Tls,
     timeout: Duration,
 ) -> Result<(ConnectionSpecs, String), ReadError> {
+    let http = super::http::client(endpoint, tls, timeout).map_err(ReadError::Refused)?;
     let client = ClientBuilder::new()
         .with_endpoint(endpoint.management.clone())
         .with_basic_auth_credentials(
             endpoint.username.clone(),
             endpoint.password.expose().to_string(),
         )
-        .with_connect_timeout(timeout)
-        .with_request_timeout(timeout * 3)
+        .with_client(http)
         .build()
         .map_err(|e| {
             ReadError::Refused(format!("management URL `{}`: {e}", endpoint.management))

@@ -4,6 +4,7 @@
 
 pub mod amqp;
 pub mod endpoint;
+pub mod http;
 pub mod management;
 
 use std::collections::{BTreeMap, HashSet};
@@ -128,7 +129,7 @@ pub async fn read_states(
         let want = desired.get(&ep.name).unwrap_or(&empty);
         // AMQP first: it proves the credentials and vhost, and gives message counts.
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
-        let state = match management::read(ep, timeout).await {
+        let state = match management::read(ep, tls, timeout).await {
             Ok((mut have, _version)) => {
                 count_messages(&conn, &mut have, want).await;
                 sort(&mut have);
