@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs};
-use crate::connection;
 use crate::diagnostic::{Diagnostic, Severity, Tally};
 use crate::load::{Loaded, load};
 use crate::plan::{self, ConnectionState, Plan};
 use crate::render;
+use crate::secret;
 use crate::spec;
 
 /// Exit codes of the contract.
@@ -28,15 +28,18 @@ pub mod exit {
 
 /// Parses `args` and runs the command. Returns the process exit code.
 pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    register_secrets(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // Through `err`: clap quotes a value it refuses, which may be a URL.
+            err(&e.render().to_string());
+            return exit::USAGE;
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            return exit::OK;
         }
     };
     match &cli.command {
@@ -46,15 +49,55 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     }
 }
 
+/// Registers for redaction, before anything is parsed, every password the command line and
+/// the environment may hold: those of any argument that looks like a URL, the client
+/// certificate's, and those of every `TOPOLOGY_CONNECTION_*` and `TOPOLOGY_MANAGEMENT_*`
+/// (even of a connection the files do not name).
+fn register_secrets(args: &[OsString]) {
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--client-cert-password" {
+            if let Some(password) = args.next() {
+                secret::register(&password);
+            }
+        } else if let Some(password) = arg.strip_prefix("--client-cert-password=") {
+            secret::register(password);
+        } else if arg.contains("://") {
+            secret::register_in_urls(&arg);
+        }
+    }
+    for (name, value) in std::env::vars_os() {
+        let (name, value) = (name.to_string_lossy(), value.to_string_lossy());
+        if name == "TOPOLOGY_CLIENT_CERT_PASSWORD" {
+            secret::register(&value);
+        } else if name.starts_with("TOPOLOGY_CONNECTION_")
+            || name.starts_with("TOPOLOGY_MANAGEMENT_")
+        {
+            secret::register_in_urls(&value);
+        }
+    }
+}
+
+/// Writes to stdout, every registered secret replaced by `***`.
 pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(secret::redact(text).as_bytes());
     let _ = stdout.flush();
 }
 
+/// Writes to stderr, every registered secret replaced by `***`.
 pub(crate) fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(connection::mask(text).as_bytes());
+    let _ = stderr.write_all(secret::redact(text).as_bytes());
+}
+
+/// A panic hook for the binary: the panic's message goes through [`err`], redacted.
+pub fn redact_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        err(&format!(
+            "{info}\nerror: topology stopped on a bug; please report it\n"
+        ));
+    }));
 }
 
 pub(crate) fn use_color(cli: &Cli, stream_is_terminal: bool) -> bool {

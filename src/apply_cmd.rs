@@ -89,7 +89,10 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         let result = rt.block_on(async {
             let conn = amqp::connect(ep, &brokers.tls, timeout).await?;
             let api = if live {
-                Some(Api::new(ep, Api::client(timeout)?))
+                Some(Api::new(
+                    ep,
+                    crate::broker::http::client(ep, &brokers.tls, timeout)?,
+                ))
             } else {
                 None
             };

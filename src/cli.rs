@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::secret::Secret;
+
 /// Provision RabbitMQ from Magento-style queue_topology.xml files: lint them, plan the
 /// changes a broker needs, apply them safely.
 #[derive(Debug, Parser)]
@@ -70,8 +72,8 @@ pub struct LintArgs {
     pub deny_warnings: bool,
 }
 
-/// How to reach the brokers.
-#[derive(Debug, Args, Clone)]
+/// How to reach the brokers. Its `Debug` masks the URLs' passwords and the certificate's.
+#[derive(Args, Clone)]
 pub struct BrokerArgs {
     /// A connection's AMQP URL, e.g. amqp=amqp://user:pass@host:5672/%2f (or env
     /// TOPOLOGY_CONNECTION_<NAME>). Several node URLs of one cluster: comma-separated.
@@ -97,11 +99,36 @@ pub struct BrokerArgs {
         env = "TOPOLOGY_CLIENT_CERT_PASSWORD",
         hide_env_values = true
     )]
-    pub client_cert_password: Option<String>,
+    pub client_cert_password: Option<Secret>,
     /// Also delete what the broker has and the files do not declare (exchanges, bindings,
     /// and queues that hold no message).
     #[arg(long)]
     pub prune: bool,
+}
+
+impl std::fmt::Debug for BrokerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pairs = |pairs: &[String]| -> Vec<String> {
+            pairs
+                .iter()
+                .map(|p| match p.split_once('=') {
+                    Some((name, url)) if !name.contains("://") => {
+                        format!("{name}={}", crate::connection::mask(url))
+                    }
+                    _ => crate::connection::mask(p),
+                })
+                .collect()
+        };
+        f.debug_struct("BrokerArgs")
+            .field("connections", &pairs(&self.connections))
+            .field("management", &pairs(&self.management))
+            .field("timeout", &self.timeout)
+            .field("ca_file", &self.ca_file)
+            .field("client_cert", &self.client_cert)
+            .field("client_cert_password", &self.client_cert_password)
+            .field("prune", &self.prune)
+            .finish()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -145,4 +172,36 @@ pub struct ApplyArgs {
     /// AMQP channels used at once per connection (declares and binds are pipelined over them).
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub channels: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_password() {
+        let cli = Cli::try_parse_from([
+            "topology",
+            "plan",
+            "--connection",
+            "amqp=amqp://u:Pw%2Fin%40Url@h/v",
+            "--connection",
+            "other=amqp://u:Pw/in@Url@h/v",
+            "--management",
+            "amqp=http://admin:Mgmt%23Pw@h:15672",
+            "--client-cert-password",
+            "CertPw!secret",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        for secret in ["Pw%2Fin%40Url", "Pw/in", "Mgmt%23Pw", "CertPw"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("amqp=amqp://u:***@h/v"), "{shown}");
+        let Command::Plan(plan) = &cli.command else {
+            panic!("plan")
+        };
+        let password = plan.broker.client_cert_password.as_ref().unwrap();
+        assert_eq!(password.expose(), "CertPw!secret");
+    }
 }

@@ -22,6 +22,7 @@ pub mod render;
 pub mod rules;
 pub mod saved;
 pub mod schema;
+pub mod secret;
 pub mod source;
 pub mod spec;
 pub mod syntax;

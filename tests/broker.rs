@@ -111,7 +111,7 @@ fn each_kind_of_change() {
     );
     let human = run(&["plan", p, "--connection", &url, "--color", "never"]);
     assert!(
-        human.stdout.contains("-/+ queue q1 (must be replaced)"),
+        human.stdout.contains("-/+ queue q1 (replace: x-message-ttl 5000 → 6000; 0 messages will be moved, 0 consumers)"),
         "{}",
         human.stdout
     );

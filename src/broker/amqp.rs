@@ -16,18 +16,28 @@ use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::endpoint::Endpoint;
 use crate::apply::executor::{Op, OpError, Outcome};
-use crate::connection::mask;
 use crate::model::{DestinationType, Value};
 use crate::plan::{Probe, Probed};
+use crate::secret::Secret;
 use crate::spec::{ArgMap, ConnectionSpecs, Usage};
 
-/// TLS material for `amqps://`.
-#[derive(Clone, Debug, Default)]
+/// TLS material for `amqps://` and `https://` (the management API). Its `Debug` shows
+/// neither the password nor the files' contents.
+#[derive(Clone, Default)]
 pub struct Tls {
     /// CA certificates, PEM.
     pub ca_pem: Option<String>,
     /// Client identity: PKCS#12 DER and its password.
-    pub client_p12: Option<(Vec<u8>, String)>,
+    pub client_p12: Option<(Vec<u8>, Secret)>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "…"))
+            .field("client_p12", &self.client_p12.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl Tls {
@@ -35,15 +45,18 @@ impl Tls {
         OwnedTLSConfig {
             identity: self
                 .client_p12
-                .clone()
-                .map(|(der, password)| OwnedIdentity::PKCS12 { der, password }),
+                .as_ref()
+                .map(|(der, password)| OwnedIdentity::PKCS12 {
+                    der: der.clone(),
+                    password: password.expose().to_string(),
+                }),
             cert_chain: self.ca_pem.clone(),
         }
     }
 }
 
 /// Connects to the first node that answers within `timeout`. The error names every node
-/// tried (passwords masked) and what it answered.
+/// tried (without credentials) and what it answered.
 pub async fn connect(
     endpoint: &Endpoint,
     tls: &Tls,
@@ -78,11 +91,11 @@ pub async fn connect(
             Err(_) => failures.push(format!("{shown}: no answer within {}s", timeout.as_secs())),
         }
     }
-    Err(mask(&format!(
+    Err(format!(
         "connection `{}` could not reach RabbitMQ: {}",
         endpoint.name,
         failures.join("; ")
-    )))
+    ))
 }
 
 /// A broker error in words: the broker's own reply when there is one.

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use super::endpoint::Endpoint;
 use crate::model::{DestinationType, Value};
+use crate::secret::Secret;
 use crate::spec::{ArgMap, BindingKey, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 
 /// Why the management API gave nothing.
@@ -222,12 +223,13 @@ pub struct Api {
     http: reqwest::Client,
     base: String,
     username: String,
-    password: String,
+    password: Secret,
     vhost: String,
 }
 
 impl Api {
-    /// `http`: a client with the connection's TLS settings and deadlines.
+    /// `http`: a client with the connection's TLS settings and deadlines
+    /// ([`super::http::client`]).
     pub fn new(endpoint: &Endpoint, http: reqwest::Client) -> Api {
         Api {
             http,
@@ -238,22 +240,13 @@ impl Api {
         }
     }
 
-    /// A plain client bounded by `timeout` (connect and whole request).
-    pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-        reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("cannot build the management API client: {e}"))
-    }
-
     /// GET `path` (under `/api`), as `T`; `Ok(None)` on 404.
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ReadError> {
         let at = format!("management API {}", self.base);
         let response = self
             .http
             .get(format!("{}{path}", self.base))
-            .basic_auth(&self.username, Some(&self.password))
+            .basic_auth(&self.username, Some(self.password.expose()))
             .send()
             .await
             .map_err(|e| {
@@ -367,6 +360,8 @@ impl Api {
             .into_iter()
             .filter(|c| c.queue.name == queue)
             .filter_map(|c| c.channel_details)
+            // Details of a channel just opened may not be known yet (an empty list).
+            .filter(|ch| !ch.connection_name.is_empty())
             .collect();
         channels.sort_by(|a, b| a.connection_name.cmp(&b.connection_name));
         channels.dedup_by(|a, b| a.connection_name == b.connection_name);
@@ -408,9 +403,10 @@ fn without_url(e: &reqwest::Error) -> String {
 /// Reads the vhost's definitions. Also returns the broker's version.
 pub async fn read(
     endpoint: &Endpoint,
+    tls: &super::Tls,
     timeout: Duration,
 ) -> Result<(ConnectionSpecs, String), ReadError> {
-    let http = Api::client(timeout).map_err(ReadError::Refused)?;
+    let http = super::http::client(endpoint, tls, timeout).map_err(ReadError::Refused)?;
     Api::new(endpoint, http).definitions().await
 }
 

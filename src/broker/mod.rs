@@ -4,6 +4,7 @@
 
 pub mod amqp;
 pub mod endpoint;
+pub mod http;
 pub mod live;
 pub mod management;
 pub mod mover;
@@ -20,13 +21,27 @@ use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
 pub use amqp::Tls;
 pub use endpoint::Endpoint;
 
-/// The URLs of every connection that has one.
-#[derive(Clone, Debug, Default)]
+/// The URLs of every connection that has one. Its `Debug` masks the passwords.
+#[derive(Clone, Default)]
 pub struct Urls {
     /// Connection name → AMQP URL(s), comma-separated for a cluster.
     pub amqp: BTreeMap<String, String>,
     /// Connection name → management API URL, when given.
     pub management: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Urls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            m.iter()
+                .map(|(k, v)| (k.clone(), connection::mask(v)))
+                .collect()
+        };
+        f.debug_struct("Urls")
+            .field("amqp", &masked(&self.amqp))
+            .field("management", &masked(&self.management))
+            .finish()
+    }
 }
 
 impl Urls {
@@ -64,8 +79,12 @@ impl Urls {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
-/// Reads the TLS files the arguments name.
+/// Reads the TLS files the arguments name. The client certificate's password is registered
+/// for redaction.
 pub fn tls(args: &BrokerArgs) -> Result<Tls, String> {
+    if let Some(password) = &args.client_cert_password {
+        crate::secret::register(password.expose());
+    }
     let ca_pem = match &args.ca_file {
         Some(p) => Some(
             std::fs::read_to_string(p)
@@ -112,10 +131,10 @@ pub async fn read_states(
         let want = desired.get(&ep.name).unwrap_or(&empty);
         // AMQP first: it proves the credentials and vhost, and gives message counts.
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
-        let state = match management::read(ep, timeout).await {
+        let state = match management::read(ep, tls, timeout).await {
             Ok((mut have, _version)) => {
-                let http = management::Api::client(timeout).map_err(Unavailable)?;
-                let api = management::Api::new(ep, http);
+                let api =
+                    management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
                 read_usage(&conn, &api, &mut have, want).await?;
                 sort(&mut have);
                 format!("{:?}", have).hash(&mut digest);

@@ -170,7 +170,7 @@ impl Drop for Vhost {
     }
 }
 
-/// Consumers the management API lists in a vhost.
+/// Consumers the management API lists in a vhost, with their connection known.
 pub fn consumers(vhost: &str) -> usize {
     let out = std::process::Command::new("curl")
         .args(["-s", "-u", "guest:guest"])
@@ -179,7 +179,13 @@ pub fn consumers(vhost: &str) -> usize {
         .expect("curl runs");
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .ok()
-        .and_then(|v| v.as_array().map(Vec::len))
+        .and_then(|v| {
+            v.as_array().map(|list| {
+                list.iter()
+                    .filter(|c| c["channel_details"]["connection_name"].is_string())
+                    .count()
+            })
+        })
         .unwrap_or(0)
 }
 
