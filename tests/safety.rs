@@ -254,8 +254,13 @@ fn apply_killed_at_any_moment_resumes_and_loses_nothing() {
         );
     }
     let last = files(ttl_now);
-    let out = apply(&v, &last, &["--allow-recreate"]);
+    let out = apply(&v, &last, &["--allow-recreate", "--format", "json"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    util::assert_valid(
+        &util::validator("plan.schema.json"),
+        &out.json(),
+        "apply JSON",
+    );
     let (got, _) = rt.block_on(async {
         let conn = amqp::connect(&v.name, "reader").await;
         amqp::payloads(&conn, "q").await
@@ -291,6 +296,23 @@ fn plan_shows_what_a_replace_touches() {
     let url = v.url();
     let p = dir.path().to_str().unwrap();
     let doc = run(&["plan", p, "--connection", &url, "--format", "json"]).json();
+    let schema = util::validator("plan.schema.json");
+    util::assert_valid(&schema, &doc, "plan with a replace");
+    let q_index = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["kind"] == "queue")
+        .unwrap();
+    let mut without = doc.clone();
+    without["changes"][q_index]
+        .as_object_mut()
+        .unwrap()
+        .remove("messages");
+    assert!(
+        !schema.is_valid(&without),
+        "the schema requires `messages` on a replace"
+    );
     let q = doc["changes"]
         .as_array()
         .unwrap()

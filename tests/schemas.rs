@@ -3,21 +3,7 @@
 
 mod util;
 
-use util::{root, run};
-
-fn validator(name: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("schemas").join(name)).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    jsonschema::validator_for(&schema).expect("the schema compiles")
-}
-
-fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {errors:#?}");
-}
+use util::{assert_valid, root, run, validator};
 
 #[test]
 fn lint_json_matches_its_schema() {

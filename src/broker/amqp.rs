@@ -323,15 +323,27 @@ pub async fn run_pipelined(
 
 /// Ready messages and consumers of a queue, by passive declare (both exact); None when the
 /// queue does not exist.
-pub async fn queue_counts(conn: &Connection, queue: &str) -> Result<Option<(u32, u32)>, String> {
-    let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+pub async fn queue_counts(
+    conn: &Connection,
+    queue: &str,
+    timeout: Duration,
+) -> Result<Option<(u32, u32)>, String> {
+    let ch = within(timeout, "opening a channel", conn.create_channel()).await?;
     let opts = QueueDeclareOptions {
         passive: true,
         ..Default::default()
     };
-    let r = ch
-        .queue_declare(queue.into(), opts, FieldTable::default())
-        .await;
+    let r = within_raw(
+        timeout,
+        ch.queue_declare(queue.into(), opts, FieldTable::default()),
+    )
+    .await
+    .map_err(|_| {
+        format!(
+            "counting queue `{queue}`: no answer within {}s",
+            timeout.as_secs()
+        )
+    })?;
     let _ = ch.close(200, "done".into()).await;
     match r {
         Ok(q) => Ok(Some((q.message_count(), q.consumer_count()))),
@@ -340,29 +352,60 @@ pub async fn queue_counts(conn: &Connection, queue: &str) -> Result<Option<(u32,
     }
 }
 
-/// Probe mode: passive declares, then an equivalence redeclare on a throwaway channel.
-pub async fn probe(conn: &Connection, want: &ConnectionSpecs) -> Result<Probed, String> {
+/// `f`, or an error when the broker does not answer within `timeout`.
+async fn within_raw<T>(
+    timeout: Duration,
+    f: impl std::future::Future<Output = lapin::Result<T>>,
+) -> Result<lapin::Result<T>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(timeout, f).await
+}
+
+/// `f`'s result in words, bounded by `timeout`.
+async fn within<T>(
+    timeout: Duration,
+    doing: &str,
+    f: impl std::future::Future<Output = lapin::Result<T>>,
+) -> Result<T, String> {
+    match within_raw(timeout, f).await {
+        Ok(r) => r.map_err(|e| describe(&e)),
+        Err(_) => Err(format!("{doing}: no answer within {}s", timeout.as_secs())),
+    }
+}
+
+/// Probe mode: passive declares, then an equivalence redeclare on a throwaway channel;
+/// every call bounded by `timeout`.
+pub async fn probe(
+    conn: &Connection,
+    want: &ConnectionSpecs,
+    timeout: Duration,
+) -> Result<Probed, String> {
+    let late = |what: &str| format!("{what}: no answer within {}s", timeout.as_secs());
     let mut exchanges = HashMap::new();
     for e in &want.exchanges {
-        let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
+        let ch = within(timeout, "opening a channel", conn.create_channel()).await?;
         let passive = ExchangeDeclareOptions {
             passive: true,
             ..Default::default()
         };
-        let found = ch
-            .exchange_declare(
+        let found = within_raw(
+            timeout,
+            ch.exchange_declare(
                 e.name.as_str().into(),
                 kind(&e.kind),
                 passive,
                 FieldTable::default(),
-            )
-            .await;
+            ),
+        )
+        .await
+        .map_err(|_| late("probing an exchange"))?;
         let _ = ch.close(200, "done".into()).await;
         let result = match found {
             Err(_) => Probe::Missing,
             Ok(()) => {
-                let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
-                let r = run_op(&ch, &Op::DeclareExchange(e.clone())).await;
+                let ch = within(timeout, "opening a channel", conn.create_channel()).await?;
+                let r = within_raw(timeout, run_op(&ch, &Op::DeclareExchange(e.clone())))
+                    .await
+                    .map_err(|_| late("probing an exchange"))?;
                 let _ = ch.close(200, "done".into()).await;
                 match r {
                     Ok(()) => Probe::Same,
@@ -374,7 +417,7 @@ pub async fn probe(conn: &Connection, want: &ConnectionSpecs) -> Result<Probed, 
     }
     let mut queues = HashMap::new();
     for q in &want.queues {
-        let result = match queue_counts(conn, &q.name).await? {
+        let result = match queue_counts(conn, &q.name, timeout).await? {
             None => (Probe::Missing, Usage::default()),
             Some((n, consumers)) => {
                 let usage = Usage {
@@ -382,8 +425,10 @@ pub async fn probe(conn: &Connection, want: &ConnectionSpecs) -> Result<Probed, 
                     unacked: None,
                     consumers: Some(u64::from(consumers)),
                 };
-                let ch = conn.create_channel().await.map_err(|e| describe(&e))?;
-                let r = run_op(&ch, &Op::DeclareQueue(q.clone())).await;
+                let ch = within(timeout, "opening a channel", conn.create_channel()).await?;
+                let r = within_raw(timeout, run_op(&ch, &Op::DeclareQueue(q.clone())))
+                    .await
+                    .map_err(|_| late("probing a queue"))?;
                 let _ = ch.close(200, "done".into()).await;
                 match r {
                     Ok(()) => (Probe::Same, usage),

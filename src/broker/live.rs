@@ -142,7 +142,7 @@ impl Executor for LiveBroker<'_> {
     }
 
     async fn queue_status(&mut self, name: &str) -> Result<Option<QueueStatus>, OpError> {
-        let counts = amqp::queue_counts(self.conn, name)
+        let counts = amqp::queue_counts(self.conn, name, self.timeout)
             .await
             .map_err(OpError::Lost)?;
         let Some((ready, consumers)) = counts else {

@@ -135,7 +135,7 @@ pub async fn read_states(
             Ok((mut have, _version)) => {
                 let api =
                     management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
-                read_usage(&conn, &api, &mut have, want).await?;
+                read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
                 format!("{:?}", have).hash(&mut digest);
                 ConnectionState::Live(have)
@@ -151,7 +151,9 @@ pub async fn read_states(
                      on redeclare (custom keys, exchange arguments other than alternate-exchange)",
                     ep.name
                 ));
-                let probed = amqp::probe(&conn, want).await.map_err(Unavailable)?;
+                let probed = amqp::probe(&conn, want, timeout)
+                    .await
+                    .map_err(Unavailable)?;
                 let mut keys: Vec<_> = probed
                     .exchanges
                     .iter()
@@ -188,6 +190,7 @@ async fn read_usage(
     api: &management::Api,
     have: &mut ConnectionSpecs,
     want: &ConnectionSpecs,
+    timeout: Duration,
 ) -> Result<(), Unavailable> {
     let ours: HashMap<&str, &QueueSpec> =
         want.queues.iter().map(|q| (q.name.as_str(), q)).collect();
@@ -213,7 +216,10 @@ async fn read_usage(
         .collect();
     for i in candidates {
         let q = &mut have.queues[i];
-        if let Ok(Some((ready, consumers))) = amqp::queue_counts(conn, &q.name).await {
+        if let Some((ready, consumers)) = amqp::queue_counts(conn, &q.name, timeout)
+            .await
+            .map_err(Unavailable)?
+        {
             q.usage = Usage {
                 messages: Some(u64::from(ready)),
                 unacked: unacked.get(&q.name).copied().flatten(),

@@ -236,7 +236,11 @@ fn plan_connection(
             None => (Action::Create, Vec::new()),
             Some(b) => compare_exchange(b, ex),
         };
-        let reason = reason_for(action, &diffs);
+        let reason = reason_for(action, &diffs).map(|r| {
+            format!(
+                "{r}; warning: publishers to it may get a 404 channel error in the moment between its delete and its declare (every binding from and to it is restored right after, on the same channel)"
+            )
+        });
         changes.push(change(action, Entity::Exchange(ex.clone()), reason, diffs));
     }
     let broker_queues: HashMap<&str, &QueueSpec> =
@@ -671,6 +675,43 @@ mod tests {
             "a queue with a message is never pruned"
         );
         assert_eq!(pruned.unmanaged[0].name(), "full");
+    }
+
+    #[test]
+    fn an_interrupted_replace_is_shown_and_finished_never_unmanaged() {
+        use crate::apply::record::Record;
+        let q = queue("q", &[("x-message-ttl", Value::Int(6000))], None);
+        let want = ConnectionSpecs {
+            queues: vec![q.clone()],
+            ..Default::default()
+        };
+        let mut holding = Record::holding_for(&queue("q", &[], None)).spec();
+        holding.usage.messages = Some(42);
+        let mut stray_binding = binding("a");
+        stray_binding.key.destination = holding.name.clone();
+        let have = ConnectionSpecs {
+            queues: vec![q, holding.clone()],
+            bindings: vec![stray_binding],
+            ..Default::default()
+        };
+        let p = plan_one(want, ConnectionState::Live(have), false);
+        assert!(p.unmanaged.is_empty(), "{:?}", p.unmanaged);
+        let finish = p
+            .changes
+            .iter()
+            .find(|c| c.name() == holding.name)
+            .expect("the holding queue is a change");
+        assert_eq!(finish.action, Action::Delete);
+        assert!(
+            finish
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("42 message(s) and its bindings go back to `q`"),
+            "{:?}",
+            finish.reason
+        );
+        assert!(p.has_changes(), "--detailed-exitcode reports it pending");
     }
 
     #[test]

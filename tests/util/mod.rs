@@ -170,6 +170,21 @@ impl Drop for Vhost {
     }
 }
 
+/// The validator of a JSON Schema of `schemas/`.
+pub fn validator(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schemas").join(name)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+pub fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
 /// Consumers the management API lists in a vhost, with their connection known.
 pub fn consumers(vhost: &str) -> usize {
     let out = std::process::Command::new("curl")
