@@ -186,6 +186,8 @@ async fn drain_and_delete<E: Executor>(
     prove: bool,
     moved: &mut u64,
 ) -> Result<Option<String>, OpError> {
+    // A stream keeps what is read from it: nothing is moved or held unacknowledged.
+    let prove = prove && queue_type != QueueType::Stream;
     for _ in 0..DELETE_ATTEMPTS {
         if prove {
             let v = ex.vacate(queue, Some(into)).await?;
@@ -441,12 +443,14 @@ pub async fn delete_queue<E: Executor>(ex: &mut E, name: &str) -> Result<Done, F
             status.ready
         )));
     }
-    let v = ex
-        .vacate(name, None)
-        .await
-        .map_err(|e| refused_before(e, &format!("vacating queue `{name}`")))?;
-    if let Some(why) = proof_failure(name, &v.proof) {
-        return Err(Failure::Refused(format!("{why}: it is not deleted")));
+    if q.queue_type() != QueueType::Stream {
+        let v = ex
+            .vacate(name, None)
+            .await
+            .map_err(|e| refused_before(e, &format!("vacating queue `{name}`")))?;
+        if let Some(why) = proof_failure(name, &v.proof) {
+            return Err(Failure::Refused(format!("{why}: it is not deleted")));
+        }
     }
     match delete_drained(ex, name, q.queue_type()).await {
         Ok(true) => Ok(Done::default()),
