@@ -109,16 +109,21 @@ has_management() { [[ " $PLUGINS " == *" rabbitmq_management "* ]]; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# GET /api/overview on 127.0.0.1:PORT as guest, with bash alone (no curl): true on 200.
-management_answers() {
-  local line=""
+# GET http://127.0.0.1:PORT/api/PATH as guest, with bash alone (no curl): the response,
+# status line first; false when nothing answers.
+http_get() {
+  local response
   {
     exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-    printf 'GET /api/overview HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\n\r\n' >&3
-    IFS= read -r -t 5 line <&3 || true
+    printf 'GET /api/%s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\n\r\n' "$2" >&3
+    response=$(timeout 10 cat <&3) || true
     exec 3<&-
   } 2>/dev/null
-  [[ $line == "HTTP/1."?" 200"* ]]
+  [[ -n $response ]] && printf '%s\n' "$response"
+}
+
+management_answers() {
+  [[ $(http_get "$1" overview | head -n 1) == "HTTP/1."?" 200"* ]]
 }
 
 # Runs a command in node K's environment (a subshell).
@@ -293,10 +298,16 @@ stop_all() {
   if [[ -n $any ]]; then say "stopped '$NAME' and removed $ROOT"; else say "'$NAME' was not running; removed $ROOT"; fi
 }
 
-# Names of the running members of node K's cluster, one a line.
+# Names of the running members of node K's cluster, one a line: from the management API
+# when there is one (a CLI call costs a second or two).
 running_members() {
-  ctl "$1" eval '[io:format("~s~n", [N]) || N <- rabbit_nodes:all_running()], ok.' 2>/dev/null |
-    grep '@' || true
+  if has_management; then
+    http_get "$(mgmt_port "$1")" "nodes?columns=name,running" | tail -n 1 | sed 's/},{/}\n{/g' |
+      grep '"running":true' | grep -o '"name":"[^"]*"' | cut -d'"' -f4 || true
+  else
+    ctl "$1" eval '[io:format("~s~n", [N]) || N <- rabbit_nodes:all_running()], ok.' 2>/dev/null |
+      grep '@' || true
+  fi
 }
 
 cmd_start() {
@@ -355,10 +366,12 @@ cmd_start() {
     for ((k = 2; k <= NODES; k++)); do
       grep -qxF "$(node_name "$k")" <<<"$members" && continue
       say "node $(node_name "$k") came up alone: joining it to $(node_name 1)"
-      ctl "$k" stop_app >/dev/null
-      ctl "$k" reset >/dev/null
-      ctl "$k" join_cluster "$(node_name 1)" >/dev/null
-      ctl "$k" start_app >/dev/null
+      local c
+      for c in stop_app reset "join_cluster $(node_name 1)" start_app; do
+        # shellcheck disable=SC2086
+        ctl "$k" $c >>"$ROOT/node-$k/join.log" 2>&1 ||
+          { say "rabbitmqctl $c failed:"; tail -n 20 "$ROOT/node-$k/join.log" >&2; false; }
+      done
       wait_node "$k" || false
     done
     members=$(running_members 1)
