@@ -8,7 +8,6 @@
 //! back in the source: a message may then exist in both queues (at least once), never in
 //! neither.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_lite::StreamExt;
@@ -236,8 +235,11 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
         ),
     )
     .await?;
-    let started = tokio::time::Instant::now();
-    let mut pending: VecDeque<(u64, PublisherConfirm)> = VecDeque::new();
+    // Since when nothing was left to move: the proof's deadline counts from there.
+    let mut quiet_since: Option<tokio::time::Instant> = None;
+    let settler_for =
+        |to: Option<&str>| to.map(|to| Settler::start(ch.consume.clone(), to, timeout));
+    let mut settler = settler_for(job.to);
     let mut moved = 0u64;
     let mut proof = if job.prove.is_some() {
         Proof::Unproven("no statistics sample was taken while this tool held the queue".into())
@@ -249,6 +251,7 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
         let next = tokio::time::timeout(IDLE, consumer.next()).await;
         match next {
             Ok(Some(Ok(delivery))) => {
+                quiet_since = None;
                 let Some(to) = job.to else {
                     // Nowhere to move it: not empty. Closing the channel hands it back.
                     let n = ready(&ch.control, from, timeout).await?;
@@ -272,39 +275,46 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
                     ),
                 )
                 .await?;
-                pending.push_back((delivery.delivery_tag, confirm));
-                if pending.len() >= BATCH {
-                    moved += settle(ch, &mut pending, to, timeout).await?;
+                let taken = settler
+                    .as_ref()
+                    .is_some_and(|st| st.push(delivery.delivery_tag, confirm));
+                if !taken {
+                    // The settler stopped on an error: finish says which.
+                    if let Some(st) = settler.take() {
+                        st.finish().await?;
+                    }
+                    return Err(OpError::Lost("the move stopped".into()));
                 }
             }
             Ok(Some(Err(e))) => return Err(op_error(&e)),
             // The consumer ended (cancelled by us, or by the broker: the queue is gone).
-            Ok(None) => {
-                if let Some(to) = job.to {
-                    moved += settle(ch, &mut pending, to, timeout).await?;
-                }
-                break;
-            }
+            Ok(None) => break,
             Err(_idle) => {
-                if let Some(to) = job.to {
-                    moved += settle(ch, &mut pending, to, timeout).await?;
+                // Caught up: everything received is confirmed and acknowledged.
+                if let Some(st) = settler.take() {
+                    moved += st.finish().await?;
+                    settler = settler_for(job.to);
                 }
                 if cancelled {
                     break;
                 }
-                if ready(&ch.control, from, timeout).await? > 0 {
+                // Once quiet, the queue is left alone (no passive declare), so that it goes
+                // idle and the broker emits its statistics at once.
+                if quiet_since.is_none() && ready(&ch.control, from, timeout).await? > 0 {
                     continue;
                 }
+                let quiet = *quiet_since.get_or_insert_with(tokio::time::Instant::now);
                 if let Some(prover) = &job.prove {
+                    let waiting = quiet.elapsed() < prover.deadline;
                     match sample(prover, from).await? {
                         Some(Proof::Vacant) => proof = Proof::Vacant,
                         Some(other) => {
                             proof = other;
-                            if started.elapsed() < prover.deadline {
+                            if waiting {
                                 continue;
                             }
                         }
-                        None if started.elapsed() < prover.deadline => continue,
+                        None if waiting => continue,
                         None => {}
                     }
                 }
@@ -320,6 +330,9 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
             }
         }
     }
+    if let Some(st) = settler.take() {
+        moved += st.finish().await?;
+    }
     if let (Proof::Unproven(_), Some(prover)) = (&proof, &job.prove) {
         proof = Proof::Unproven(format!(
             "the management API's statistics did not show the queue vacant within {}s",
@@ -329,42 +342,73 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
     Ok(Vacated { moved, proof })
 }
 
-/// Awaits the confirms of `pending` in order, then acknowledges the source up to the last
-/// (one `basic.ack` with `multiple`). A nack or a returned message stops the move: nothing
-/// of the batch is acknowledged, so the broker gives it back to the source.
-async fn settle(
-    ch: &Channels,
-    pending: &mut VecDeque<(u64, PublisherConfirm)>,
-    to: &str,
-    timeout: Duration,
-) -> Result<u64, OpError> {
-    let Some(&(last, _)) = pending.back() else {
-        return Ok(0);
-    };
-    let n = pending.len() as u64;
-    while let Some((_, confirm)) = pending.pop_front() {
-        match bounded(timeout, "awaiting a publisher confirm", confirm).await? {
-            Confirmation::Ack(None) | Confirmation::NotRequested => {}
-            Confirmation::Ack(Some(_)) => {
-                return Err(OpError::Refused {
-                    code: 404,
-                    text: format!("NOT_FOUND - queue '{to}' did not take a moved message"),
-                });
+/// Awaits publisher confirms in delivery order, in the background while the move goes on
+/// publishing, and acknowledges the source up to the last confirmed message (one
+/// `basic.ack` with `multiple` per batch, or whenever it has caught up). A nack or a
+/// returned message stops it: nothing after the last acknowledgement is acknowledged, so
+/// the broker gives those messages back to the source.
+struct Settler {
+    tx: tokio::sync::mpsc::UnboundedSender<(u64, PublisherConfirm)>,
+    task: tokio::task::JoinHandle<Result<u64, OpError>>,
+}
+
+impl Settler {
+    fn start(consume: Channel, to: &str, timeout: Duration) -> Settler {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, PublisherConfirm)>();
+        let to = to.to_string();
+        let task = tokio::spawn(async move {
+            let (mut done, mut last, mut unacked) = (0u64, 0u64, 0usize);
+            while let Some((tag, confirm)) = rx.recv().await {
+                match bounded(timeout, "awaiting a publisher confirm", confirm).await? {
+                    Confirmation::Ack(None) => {}
+                    Confirmation::Ack(Some(_)) | Confirmation::NotRequested => {
+                        return Err(OpError::Refused {
+                            code: 404,
+                            text: format!("NOT_FOUND - queue '{to}' did not take a moved message"),
+                        });
+                    }
+                    Confirmation::Nack(_) => {
+                        return Err(OpError::Refused {
+                            code: 406,
+                            text: format!("queue '{to}' refused a moved message (publisher nack)"),
+                        });
+                    }
+                }
+                (last, unacked, done) = (tag, unacked + 1, done + 1);
+                if unacked >= BATCH || rx.is_empty() {
+                    bounded(
+                        timeout,
+                        "acknowledging moved messages",
+                        consume.basic_ack(last, BasicAckOptions { multiple: true }),
+                    )
+                    .await?;
+                    unacked = 0;
+                }
             }
-            Confirmation::Nack(_) => {
-                return Err(OpError::Refused {
-                    code: 406,
-                    text: format!("queue '{to}' refused a moved message (publisher nack)"),
-                });
+            if unacked > 0 {
+                bounded(
+                    timeout,
+                    "acknowledging moved messages",
+                    consume.basic_ack(last, BasicAckOptions { multiple: true }),
+                )
+                .await?;
             }
-        }
+            Ok(done)
+        });
+        Settler { tx, task }
     }
-    bounded(
-        timeout,
-        "acknowledging moved messages",
-        ch.consume
-            .basic_ack(last, BasicAckOptions { multiple: true }),
-    )
-    .await?;
-    Ok(n)
+
+    /// Hands over a published message; false when the settler stopped (its error comes
+    /// from [`Settler::finish`]).
+    fn push(&self, tag: u64, confirm: PublisherConfirm) -> bool {
+        self.tx.send((tag, confirm)).is_ok()
+    }
+
+    /// Waits until everything handed over is confirmed and acknowledged; how many were.
+    async fn finish(self) -> Result<u64, OpError> {
+        drop(self.tx);
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(OpError::Lost(format!("the move stopped: {e}"))))
+    }
 }
