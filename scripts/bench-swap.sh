@@ -92,7 +92,7 @@ else
   say "topology apply: replacing dst ($N messages; x-message-ttl 3600000 -> 7200000)"
   t2=$(now)
   rc=0
-  "$TOPOLOGY_BIN" apply "$WORK/t" --allow-recreate --connection "amqp=$URL" \
+  "$TOPOLOGY_BIN" apply -v "$WORK/t" --allow-recreate --connection "amqp=$URL" \
     --management "amqp=http://guest:guest@127.0.0.1:$MPORT" >"$WORK/out" 2>"$WORK/err" || rc=$?
   t3=$(now)
   apply_s=$(secs "$t2" "$t3")
@@ -133,5 +133,9 @@ if [[ ${rc:-0} != 0 ]]; then
   echo
   echo "topology apply said:"
   sed 's/^/  /' "$WORK/out" "$WORK/err"
+elif [[ -s $WORK/err ]]; then
+  echo
+  echo "phases (topology apply -v):"
+  sed 's/^/  /' "$WORK/err"
 fi
 [[ $verdict == "swap: OK"* || $verdict == "swap: done but SLOW"* ]]

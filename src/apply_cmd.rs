@@ -19,7 +19,7 @@ use crate::broker::live::{Batching, LiveBroker};
 use crate::broker::management::Api;
 use crate::cli::{ApplyArgs, Cli, Format};
 use crate::diagnostic::Tally;
-use crate::plan::{Action, Change, ConnectionState, Plan};
+use crate::plan::{Action, Change, ConnectionState, EntityKind, Plan};
 use crate::saved::SavedPlan;
 use crate::spec::ConnectionSpecs;
 
@@ -127,8 +127,8 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     {
         err(&format!(
             "error: {} {} `{}` on `{}`: {}\n",
-            s.action,
-            s.kind,
+            s.action.as_str(),
+            s.kind.as_str(),
             s.name,
             s.connection,
             s.message.clone().unwrap_or_default()
@@ -227,7 +227,7 @@ fn check_saved(path: &std::path::Path, plan: &Plan, brokers: &Brokers) -> Result
 }
 
 fn human(steps: &[Step]) -> String {
-    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut counts: BTreeMap<(Action, EntityKind), usize> = BTreeMap::new();
     for s in steps.iter().filter(|s| s.status == Status::Done) {
         *counts.entry((s.action, s.kind)).or_default() += 1;
     }
@@ -237,12 +237,18 @@ fn human(steps: &[Step]) -> String {
     let mut text = String::new();
     for s in steps
         .iter()
-        .filter(|s| s.status == Status::Done && s.action != "create")
+        .filter(|s| s.status == Status::Done && s.action != Action::Create)
     {
-        let sym = if s.action == "delete" { "-" } else { "-/+" };
+        let sym = if s.action == Action::Delete {
+            "-"
+        } else {
+            "-/+"
+        };
         text.push_str(&format!(
             "{sym} {} {} on `{}`",
-            s.kind, s.name, s.connection
+            s.kind.as_str(),
+            s.name,
+            s.connection
         ));
         if let Some(m) = &s.message {
             text.push_str(&format!(" ({m})"));
@@ -252,13 +258,17 @@ fn human(steps: &[Step]) -> String {
     let summary: Vec<String> = counts
         .iter()
         .map(|((action, kind), n)| {
-            let verb = match *action {
-                "create" => "created",
-                "replace" => "replaced",
-                "delete" => "deleted",
-                other => other,
+            let verb = match action {
+                Action::Create => "created",
+                Action::Replace => "replaced",
+                Action::Delete => "deleted",
+                other => other.as_str(),
             };
-            format!("{verb} {n} {kind}{}", if *n == 1 { "" } else { "s" })
+            format!(
+                "{verb} {n} {}{}",
+                kind.as_str(),
+                if *n == 1 { "" } else { "s" }
+            )
         })
         .collect();
     if !summary.is_empty() {

@@ -20,7 +20,7 @@ use executor::{Executor, Outcome};
 use protocol::{Done, Failure};
 use schedule::Task;
 
-use crate::plan::Change;
+use crate::plan::{Action, Change, EntityKind};
 use crate::spec::ConnectionSpecs;
 
 /// What became of a change.
@@ -39,8 +39,8 @@ pub enum Status {
 /// One change as apply took it (or did not), for the report.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Step {
-    pub action: &'static str,
-    pub kind: &'static str,
+    pub action: Action,
+    pub kind: EntityKind,
     pub connection: String,
     pub name: String,
     pub status: Status,
@@ -50,8 +50,8 @@ pub struct Step {
 impl Step {
     fn of(c: &Change, status: Status, message: Option<String>) -> Step {
         Step {
-            action: c.action.as_str(),
-            kind: c.kind().as_str(),
+            action: c.action,
+            kind: c.kind(),
             connection: c.connection.clone(),
             name: c.name(),
             status,

@@ -223,7 +223,7 @@ fn swap_under_traffic_keeps_every_message_and_binding() {
     );
     let swap = steps
         .iter()
-        .find(|s| s.kind == "queue")
+        .find(|s| s.kind == crate::plan::EntityKind::Queue)
         .expect("a queue step");
     assert!(
         swap.message

@@ -182,13 +182,31 @@ impl Executor for LiveBroker<'_> {
     }
 
     async fn move_messages(&mut self, from: &str, to: &str) -> Result<u64, OpError> {
-        mover::move_messages(self.conn, from, to, self.timeout).await
+        let t = Instant::now();
+        let moved = mover::move_messages(self.conn, from, to, self.timeout).await?;
+        if self.batching.verbose {
+            eprintln!(
+                "  moved {moved} message(s) from `{from}` to `{to}` in {:.2}s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        Ok(moved)
     }
 
     async fn vacate(&mut self, queue: &str, into: Option<&str>) -> Result<Vacated, OpError> {
         let deadline = self.timeout.max(PROOF_DEADLINE);
         let api = self.api()?.clone();
-        mover::vacate(self.conn, &api, queue, into, self.timeout, deadline).await
+        let t = Instant::now();
+        let v = mover::vacate(self.conn, &api, queue, into, self.timeout, deadline).await?;
+        if self.batching.verbose {
+            eprintln!(
+                "  vacated `{queue}` in {:.2}s ({} message(s) moved; {:?})",
+                t.elapsed().as_secs_f64(),
+                v.moved,
+                v.proof
+            );
+        }
+        Ok(v)
     }
 
     async fn recreate_exchange(

@@ -23,7 +23,7 @@ use super::management::Api;
 use crate::apply::executor::{OpError, Proof, Vacated};
 
 /// Messages in flight (delivered, published, not yet confirmed) at most.
-const WINDOW: u16 = 2000;
+const WINDOW: u16 = 5000;
 /// Confirms are awaited, and the source acknowledged, this many messages at a time.
 const BATCH: usize = 500;
 /// No delivery for this long: check whether the source is empty.

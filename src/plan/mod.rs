@@ -28,6 +28,18 @@ pub enum Action {
     Skip,
 }
 
+impl serde::Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for EntityKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -315,14 +327,14 @@ fn plan_connection(
         if record::is_own(&q.arguments) {
             let reason = own_queue_note(q);
             changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else if prune && q.usage.messages.unwrap_or(0) == 0 {
+        } else if prune && q.usage.held() == 0 {
             let reason = format!("not declared in the files (--prune); {}", delete_note(q));
             changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
         } else {
             let reason = prune.then(|| {
                 format!(
                     "not deleted: it holds {} message(s)",
-                    q.usage.messages.unwrap_or(0)
+                    thousands(q.usage.held())
                 )
             });
             unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
