@@ -248,7 +248,11 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
     };
     let mut cancelled = false;
     loop {
-        let next = tokio::time::timeout(IDLE, consumer.next()).await;
+        // A delivery already there is taken without arming a timer.
+        let next = match futures_lite::future::poll_once(consumer.next()).await {
+            Some(item) => Ok(item),
+            None => tokio::time::timeout(IDLE, consumer.next()).await,
+        };
         match next {
             Ok(Some(Ok(delivery))) => {
                 quiet_since = None;
