@@ -47,13 +47,6 @@ pub struct Usage {
     pub consumers: Option<u64>,
 }
 
-impl Usage {
-    /// Messages the queue is known to hold, ready or unacknowledged.
-    pub fn held(&self) -> u64 {
-        self.messages.unwrap_or(0) + self.unacked.unwrap_or(0)
-    }
-}
-
 impl QueueSpec {
     /// A durable queue with `arguments`, as tests build them.
     #[cfg(test)]

@@ -327,14 +327,14 @@ fn plan_connection(
         if record::is_own(&q.arguments) {
             let reason = own_queue_note(q);
             changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else if prune && q.usage.held() == 0 {
+        } else if prune && q.usage.messages.unwrap_or(0) == 0 {
             let reason = format!("not declared in the files (--prune); {}", delete_note(q));
             changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
         } else {
             let reason = prune.then(|| {
                 format!(
                     "not deleted: it holds {} message(s)",
-                    thousands(q.usage.held())
+                    thousands(q.usage.messages.unwrap_or(0))
                 )
             });
             unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
