@@ -91,15 +91,17 @@ fn details(out: &mut String, change: &Change) {
 /// What a replace or delete touches, on the change's own line:
 /// `(replace: x-message-ttl 30000 → 60000; 1,204 messages will be moved, 0 consumers)`.
 fn headline(c: &Change) -> String {
-    let count = |n: Option<u64>, what: &str| match n {
-        Some(n) => format!("{} {what}", thousands(n)),
-        None => format!("{what}: unknown"),
+    let count = |n: Option<u64>, one: &str, many: &str| match n {
+        Some(1) => format!("1 {one}"),
+        Some(n) => format!("{} {many}", thousands(n)),
+        None => format!("{many}: unknown"),
     };
     match (&c.entity, c.action) {
         (Entity::Queue(q), Action::Replace) => {
             let what: Vec<String> = c
                 .differences
                 .iter()
+                .filter(|d| d.property != "equivalence")
                 .map(|d| {
                     let show = |v: &Option<crate::model::Value>| {
                         v.as_ref()
@@ -110,21 +112,25 @@ fn headline(c: &Change) -> String {
                     format!("{name} {} → {}", show(&d.broker), show(&d.ours))
                 })
                 .collect();
+            let what = if what.is_empty() {
+                "the broker's definition differs".to_string()
+            } else {
+                what.join(", ")
+            };
             format!(
-                " (replace: {}; {} will be moved, {})",
-                what.join(", "),
-                count(q.usage.messages, "messages"),
-                count(q.usage.consumers, "consumers")
+                " (replace: {what}; {} will be moved, {})",
+                count(q.usage.messages, "message", "messages"),
+                count(q.usage.consumers, "consumer", "consumers")
             )
         }
         (Entity::Queue(q), Action::Delete) => format!(
             " (delete: {}, {} unacked, {})",
-            count(q.usage.messages, "messages"),
+            count(q.usage.messages, "message", "messages"),
             q.usage
                 .unacked
                 .map(thousands)
                 .unwrap_or_else(|| "unknown".into()),
-            count(q.usage.consumers, "consumers")
+            count(q.usage.consumers, "consumer", "consumers")
         ),
         (_, Action::Replace) => " (must be replaced)".to_string(),
         _ => String::new(),
