@@ -98,7 +98,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
             };
             let mut broker = LiveBroker::new(&conn, api, timeout, batching.clone());
             let ending = apply::run_connection(&mut broker, &changes, have, wait, &mut steps).await;
-            let _ = conn.close(200, "done".into()).await;
+            amqp::close_connection(&conn, timeout).await;
             Ok::<Ending, String>(ending)
         });
         match result {

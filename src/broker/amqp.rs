@@ -241,6 +241,17 @@ pub fn op_error(e: &lapin::Error) -> OpError {
     }
 }
 
+/// Closes a channel, waiting at most `timeout` for the broker's answer (a stalled broker
+/// never holds a run).
+pub async fn close_channel(ch: &Channel, timeout: Duration) {
+    let _ = tokio::time::timeout(timeout, ch.close(200, "done".into())).await;
+}
+
+/// Closes a connection, waiting at most `timeout` for the broker's answer.
+pub async fn close_connection(conn: &Connection, timeout: Duration) {
+    let _ = tokio::time::timeout(timeout, conn.close(200, "done".into())).await;
+}
+
 /// Deletes a queue; `if-unused` and `if-empty` together, or neither.
 pub async fn delete_queue(ch: &Channel, name: &str, conditions: bool) -> Result<(), lapin::Error> {
     let opts = QueueDeleteOptions {
@@ -273,13 +284,11 @@ pub async fn run_pipelined(
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..channels.clamp(1, total) {
-        let ch = match conn.create_channel().await {
+        let ch = match within(timeout, "opening a channel", conn.create_channel()).await {
             Ok(ch) => ch,
             Err(e) if tasks.is_empty() => {
-                outcomes.lock().expect("not poisoned")[0] = Some(Err(OpError::Lost(format!(
-                    "cannot open a channel: {}",
-                    describe(&e)
-                ))));
+                outcomes.lock().expect("not poisoned")[0] =
+                    Some(Err(OpError::Lost(format!("cannot open a channel: {e}"))));
                 return outcomes.lock().expect("not poisoned").clone();
             }
             Err(_) => break,
@@ -312,7 +321,7 @@ pub async fn run_pipelined(
                 }
                 progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             }
-            let _ = ch.close(200, "done".into()).await;
+            close_channel(&ch, timeout).await;
         }));
     }
     for t in tasks {
@@ -344,7 +353,7 @@ pub async fn queue_counts(
             timeout.as_secs()
         )
     })?;
-    let _ = ch.close(200, "done".into()).await;
+    close_channel(&ch, timeout).await;
     match r {
         Ok(q) => Ok(Some((q.message_count(), q.consumer_count()))),
         Err(e) if describe(&e).contains("NOT_FOUND") || describe(&e).starts_with("404") => Ok(None),
@@ -398,7 +407,7 @@ pub async fn probe(
         )
         .await
         .map_err(|_| late("probing an exchange"))?;
-        let _ = ch.close(200, "done".into()).await;
+        close_channel(&ch, timeout).await;
         let result = match found {
             Err(_) => Probe::Missing,
             Ok(()) => {
@@ -406,7 +415,7 @@ pub async fn probe(
                 let r = within_raw(timeout, run_op(&ch, &Op::DeclareExchange(e.clone())))
                     .await
                     .map_err(|_| late("probing an exchange"))?;
-                let _ = ch.close(200, "done".into()).await;
+                close_channel(&ch, timeout).await;
                 match r {
                     Ok(()) => Probe::Same,
                     Err(err) => Probe::Differs(describe(&err)),
@@ -429,7 +438,7 @@ pub async fn probe(
                 let r = within_raw(timeout, run_op(&ch, &Op::DeclareQueue(q.clone())))
                     .await
                     .map_err(|_| late("probing a queue"))?;
-                let _ = ch.close(200, "done".into()).await;
+                close_channel(&ch, timeout).await;
                 match r {
                     Ok(()) => (Probe::Same, usage),
                     Err(err) => (Probe::Differs(describe(&err)), usage),

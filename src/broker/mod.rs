@@ -141,7 +141,7 @@ pub async fn read_states(
                 ConnectionState::Live(have)
             }
             Err(management::ReadError::Refused(why)) => {
-                let _ = conn.close(200, "done".into()).await;
+                amqp::close_connection(&conn, timeout).await;
                 return Err(Unavailable(why));
             }
             Err(management::ReadError::Unreachable(why)) => {
@@ -165,7 +165,7 @@ pub async fn read_states(
                 ConnectionState::Probed(probed)
             }
         };
-        let _ = conn.close(200, "done".into()).await;
+        amqp::close_connection(&conn, timeout).await;
         states.insert(ep.name.clone(), state);
     }
     Ok(Snapshot {

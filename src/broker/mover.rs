@@ -36,9 +36,9 @@ struct Channels {
 }
 
 impl Channels {
-    async fn close(self) {
+    async fn close(self, timeout: Duration) {
         for ch in [self.consume, self.publish, self.control] {
-            let _ = ch.close(200, "done".into()).await;
+            super::amqp::close_channel(&ch, timeout).await;
         }
     }
 }
@@ -146,7 +146,11 @@ async fn with_channels(
         control: open().await?,
     };
     let result = run(&channels, &job).await;
-    channels.close().await;
+    // A broker that stopped answering is not asked to close them (each would wait out the
+    // deadline); the broker hands back what they hold when the connection goes.
+    if !matches!(result, Err(OpError::Lost(_))) {
+        channels.close(timeout).await;
+    }
     result
 }
 

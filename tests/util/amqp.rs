@@ -27,8 +27,13 @@ pub async fn connect(vhost: &str, name: &str) -> Connection {
         "amqp://guest:guest@127.0.0.1:5672/{}",
         vhost.replace('/', "%2f")
     );
+    connect_uri(&uri, name).await
+}
+
+/// An AMQP connection to `uri`, named `name`.
+pub async fn connect_uri(uri: &str, name: &str) -> Connection {
     Connection::connect(
-        &uri,
+        uri,
         ConnectionProperties::default().with_connection_name(name.into()),
     )
     .await

@@ -56,6 +56,15 @@ pub fn encode(vhost: &str) -> String {
         .collect()
 }
 
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "kill {sig} {pid}");
+}
+
 impl PrivateCluster {
     /// Starts (or finds already running) the cluster; panics with the script's output.
     pub fn start(name: &str, nodes: usize, base_port: u16) -> PrivateCluster {
@@ -147,6 +156,28 @@ impl PrivateCluster {
     }
 
     /// Kills one node at once (SIGKILL, as a crash); its data is kept.
+    /// The pid of node K's Erlang VM (from its pid file).
+    pub fn vm_pid(&self, node: usize) -> u32 {
+        self.check(node);
+        let base = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into());
+        let file = format!("{base}/topology-rabbit-{}/node-{node}/pid", self.name);
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .trim()
+            .parse()
+            .expect("a pid")
+    }
+
+    /// Freezes node K (SIGSTOP): it keeps its connections open and answers nothing, as a
+    /// stalled broker does. `thaw_node` (SIGCONT) lets it go on.
+    pub fn freeze_node(&self, node: usize) {
+        signal(self.vm_pid(node), "-STOP");
+    }
+
+    pub fn thaw_node(&self, node: usize) {
+        signal(self.vm_pid(node), "-CONT");
+    }
+
     pub fn kill_node(&self, node: usize) {
         self.node_cmd("stop-node", node, &["--kill"]);
     }
