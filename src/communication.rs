@@ -6,12 +6,22 @@
 //! A topic is synchronous as Magento's converter decides: `request` + `response` → yes
 //! unless `is_synchronous="false"`; `request` only → no unless `is_synchronous="true"`;
 //! `schema="Class::method"` → Magento reflects the PHP method's return type, which this tool
-//! cannot see: it takes `is_synchronous` when given, else assumes yes.
+//! cannot see: it takes `is_synchronous` when given, else assumes yes. `is_synchronous` is
+//! read as PHP's `FILTER_VALIDATE_BOOLEAN` reads it (`yes`/`on` are true, `off`/`maybe` false).
 
 use std::collections::HashMap;
 
-use crate::schema::parse_bool;
 use crate::syntax::Document;
+
+/// PHP's `filter_var($v, FILTER_VALIDATE_BOOLEAN)`, as Magento reads `is_synchronous`
+/// (Communication/Config/Reader/XmlReader/Converter.php): `true`, `1`, `yes` and `on`
+/// (any case, surrounding whitespace ignored) are true; anything else is false.
+pub fn php_filter_bool(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
+}
 
 /// Topic name → synchronous, merged across files (later file wins), in first-seen order.
 #[derive(Clone, Debug, Default)]
@@ -31,7 +41,7 @@ impl SyncTopics {
                 };
                 let declared = topic
                     .attr("is_synchronous")
-                    .and_then(|a| parse_bool(&a.value));
+                    .map(|a| php_filter_bool(&a.value));
                 let has = |a: &str| topic.attr(a).is_some();
                 // `schema`: Magento reflects the method's return type; assume synchronous.
                 let sync = if has("schema") || (has("request") && has("response")) {
@@ -129,6 +139,29 @@ mod tests {
             "*.segment3.wildcard",
             "a.b.segment3.wildcard"
         ));
+    }
+
+    /// Magento's Communication converter reads `is_synchronous` with
+    /// `filter_var(..., FILTER_VALIDATE_BOOLEAN)`.
+    #[test]
+    fn is_synchronous_is_read_as_php_reads_it() {
+        for yes in ["true", "1", "yes", "on", " YES ", "On"] {
+            assert!(php_filter_bool(yes), "{yes:?}");
+        }
+        for no in ["false", "0", "no", "off", "", "maybe", "2"] {
+            assert!(!php_filter_bool(no), "{no:?}");
+        }
+        let source = crate::source::Source::new(
+            "communication.xml".into(),
+            r#"<config><topic name="a" request="R" response="S" is_synchronous="off"/>
+               <topic name="b" request="R" is_synchronous="yes"/></config>"#
+                .into(),
+            crate::source::SourceKind::Communication,
+        );
+        let doc = crate::syntax::parse(crate::source::FileId(0), &source).0;
+        let topics = SyncTopics::from_documents(&[doc]);
+        assert!(topics.synchronous_for("a").is_empty(), "off is false");
+        assert_eq!(topics.synchronous_for("b"), ["b"], "yes is true");
     }
 
     #[test]
