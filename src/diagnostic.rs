@@ -60,7 +60,9 @@ codes! {
     BindingCollapsed => "binding-collapsed", "two bindings with the same destination and topic: the later wins";
     InferredQueueArguments => "inferred-queue-arguments", "bindings infer one queue with different arguments: the last wins";
     TwoConnections => "queue-in-two-connections", "the same queue name on two connections";
-    StringAsInteger => "string-as-integer", "an integer argument given as a string; it is sent as an integer";
+    ArgumentsReplaced => "arguments-replaced", "a second <arguments> block in one element: Magento keeps only the last";
+    ExchangeReplaced => "exchange-replaced", "a later <exchange> replaces an earlier one's attributes, bindings or arguments, as Magento's converter does (an element without `connection` is not merged with another)";
+    StringAsInteger => "string-as-integer", "a numeric argument value (a string, or a number with a fraction) that Magento sends as PHP's (int) of it";
     ArgumentType => "argument-type", "an argument of the wrong AMQP type";
     ArgumentRange => "argument-range", "an integer argument out of RabbitMQ's range";
     ArgumentValue => "argument-value", "an argument value RabbitMQ does not accept";

@@ -101,12 +101,13 @@ pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
         match child.name {
             "exchange" => {
                 if let Some(ex) = cx.exchange(child) {
-                    let key = (
-                        ex.name.value.clone(),
-                        ex.connection.as_ref().map(|c| c.value.clone()),
-                    );
-                    if cx.duplicate(&mut exchange_keys, key, ex.name.span, "exchange") {
-                        continue;
+                    // Magento's schema keys exchanges on name and connection, and an element
+                    // without `connection` falls outside the key: it may repeat.
+                    if let Some(c) = &ex.connection {
+                        let key = (ex.name.value.clone(), Some(c.value.clone()));
+                        if cx.duplicate(&mut exchange_keys, key, ex.name.span, "exchange") {
+                            continue;
+                        }
                     }
                     decl.exchanges.push(ex);
                 }
@@ -245,11 +246,12 @@ impl Decoder {
         let auto_delete = self.boolean(el, "autoDelete");
         let internal = self.boolean(el, "internal");
         let mut arguments = Arguments::default();
+        let mut arguments_at = None;
         let mut bindings: Vec<BindingDecl> = Vec::new();
         let mut ids: HashMap<String, Span> = HashMap::default();
         for child in &el.children {
             match child.name {
-                "arguments" => self.arguments(child, &mut arguments),
+                "arguments" => self.arguments(child, &mut arguments, &mut arguments_at),
                 "binding" => {
                     if let Some(b) = self.binding(child)
                         && !self.duplicate(&mut ids, b.id.value.clone(), b.id.span, "binding id")
@@ -295,9 +297,10 @@ impl Decoder {
             },
         };
         let mut arguments = Arguments::default();
+        let mut arguments_at = None;
         for child in &el.children {
             match child.name {
-                "arguments" => self.arguments(child, &mut arguments),
+                "arguments" => self.arguments(child, &mut arguments, &mut arguments_at),
                 _ => self.unknown_element(child, "binding", &["arguments"]),
             }
         }
@@ -318,9 +321,10 @@ impl Decoder {
         let durable = self.boolean(el, "durable");
         let auto_delete = self.boolean(el, "autoDelete");
         let mut arguments = Arguments::default();
+        let mut arguments_at = None;
         for child in &el.children {
             match child.name {
-                "arguments" => self.arguments(child, &mut arguments),
+                "arguments" => self.arguments(child, &mut arguments, &mut arguments_at),
                 _ => self.unknown_element(child, "queue", &["arguments"]),
             }
         }
@@ -334,7 +338,21 @@ impl Decoder {
         })
     }
 
-    fn arguments(&mut self, el: &Element, out: &mut Arguments) {
+    /// An `<arguments>` block. A second block in one element replaces the first, as
+    /// Magento's converter reads them (each block is read anew).
+    fn arguments(&mut self, el: &Element, out: &mut Arguments, earlier: &mut Option<Span>) {
+        if let Some(first) = earlier.replace(el.name_span) {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::ArgumentsReplaced,
+                    "a second <arguments> block: Magento keeps only the last one",
+                )
+                .with_label(el.name_span, "this block replaces the earlier one")
+                .with_label(first, "these arguments are dropped")
+                .with_help("put every argument in one <arguments> block"),
+            );
+            *out = Arguments::default();
+        }
         self.check_attrs(el, ARGUMENTS_ATTRS);
         let mut seen: HashMap<String, Span> = HashMap::default();
         for child in &el.children {

@@ -87,7 +87,7 @@ fn argument_rules() {
             t("e", "argument-type", 4, 69),
             t("e", "argument-range", 7, 69),
             t("e", "argument-range", 10, 69),
-            t("e", "argument-type", 13, 69),
+            t("w", "string-as-integer", 13, 69),
             t("w", "string-as-integer", 16, 69),
             t("e", "argument-range", 19, 65),
             t("e", "argument-range", 22, 68),
@@ -121,7 +121,7 @@ fn schema_rules() {
             t("e", "missing-type", 9, 14),
             t("e", "invalid-type", 10, 46),
             t("e", "invalid-boolean", 13, 31),
-            t("e", "duplicate-id", 14, 21),
+            t("w", "exchange-replaced", 14, 21),
         ]
     );
 }

@@ -63,16 +63,17 @@ fn hook_passes_a_clean_tree_and_fails_a_bad_one() {
     module(
         repo.path(),
         "A",
-        r#"<config><exchange name="ex"><binding id="b" topic="t" destination="q"/></exchange></config>"#,
+        r#"<config><exchange name="ex" connection="amqp"><binding id="b" topic="t" destination="q"/></exchange></config>"#,
     );
     let ok = run_hook(&h, repo.path());
     assert_eq!(ok.code, 0, "{}", ok.stderr);
 
     // An override in another module makes the merged queue invalid: only the whole tree shows it.
+    // (Both name the connection: Magento merges <exchange> elements only then.)
     module(
         repo.path(),
         "B",
-        r#"<config xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><exchange name="ex"><binding id="b"><arguments>
+        r#"<config xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><exchange name="ex" connection="amqp"><binding id="b"><arguments>
            <argument name="x-max-priority" xsi:type="number">300</argument></arguments></binding></exchange></config>"#,
     );
     let bad = run_hook(&h, repo.path());

@@ -12,15 +12,16 @@
 //!   infer one queue with different arguments the last wins (`inferred-queue-arguments`).
 //! - A first-class `<queue>` whose (name, connection) equals an inferred queue's, exactly,
 //!   replaces it. The same name on two connections is reported (`queue-in-two-connections`).
-//! - A string holding an integer, for an argument RabbitMQ requires to be an integer, is
-//!   sent as an integer (`string-as-integer`).
+//! - Every argument value that is numeric in PHP's sense is sent as PHP's `(int)` of it,
+//!   whatever its name and `xsi:type`, as Magento does (`string-as-integer` where a string
+//!   becomes an integer or the value changes; see [`crate::model::values`]).
 
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::communication::{SyncTopics, response_queue_name};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::values::{PhpInt, php_int};
 use crate::model::{Arguments, Binding, DestinationType, Exchange, Origin, Queue, Topology, Value};
-use crate::rules::is_integer_queue_arg;
 use crate::schema::{BindingDecl, ExchangeDecl, FileDecl, QueueDecl};
 use crate::source::Spanned;
 
@@ -41,28 +42,33 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     let default = input.default_connection;
     let mut diagnostics = Vec::new();
 
-    let mut exchanges: Vec<(ExchangeDecl, HashMap<String, usize>)> = Vec::new();
-    let mut exchange_index: HashMap<Key, usize> = HashMap::default();
+    // Stage 1, Magento's DOM merge (Config/Dom.php): an <exchange> matches an earlier one
+    // on its `name` AND `connection` attributes; one without a `connection` attribute
+    // matches nothing and stays a separate element.
+    let mut elements: Vec<(ExchangeDecl, HashMap<String, usize>)> = Vec::new();
+    let mut element_index: HashMap<Key, usize> = HashMap::default();
     let mut queues: Vec<QueueDecl> = Vec::new();
     let mut queue_index: HashMap<Key, usize> = HashMap::default();
 
     for file in input.files {
         for decl in file.exchanges {
-            let key = (
-                decl.name.value.clone(),
-                connection_of(&decl.connection, default),
-            );
-            match exchange_index.get(&key) {
-                Some(&i) => merge_exchange(&mut exchanges[i], decl),
+            let dom_key = decl
+                .connection
+                .as_ref()
+                .map(|c| (decl.name.value.clone(), c.value.clone()));
+            match dom_key.as_ref().and_then(|k| element_index.get(k)) {
+                Some(&i) => merge_exchange(&mut elements[i], decl),
                 None => {
-                    exchange_index.insert(key, exchanges.len());
+                    if let Some(k) = dom_key {
+                        element_index.insert(k, elements.len());
+                    }
                     let ids = decl
                         .bindings
                         .iter()
                         .enumerate()
                         .map(|(i, b)| (b.id.value.clone(), i))
                         .collect();
-                    exchanges.push((decl, ids));
+                    elements.push((decl, ids));
                 }
             }
         }
@@ -81,9 +87,54 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
         }
     }
 
-    let mut topology = Topology::default();
-    for (decl, _) in exchanges {
+    // Stage 2, Magento's converter (Topology/Config/Xml/Converter.php): elements keyed by
+    // name and effective connection; a later element's attributes replace the earlier ones
+    // (defaults for what it leaves out); its bindings and arguments are merged in when it
+    // has some, and when it has none the earlier ones are dropped.
+    let mut converted: Vec<(Exchange, Vec<Binding>)> = Vec::new();
+    let mut converted_index: HashMap<Key, usize> = HashMap::default();
+    for (decl, _) in elements {
+        let without_connection = decl.connection.is_none();
+        // Magento counts the element's <binding>s, also those it will refuse later.
+        let declares_bindings = !decl.bindings.is_empty();
         let (exchange, bindings) = finish_exchange(decl, default, &mut diagnostics);
+        let key = (
+            exchange.name.value.clone(),
+            exchange.connection.value.clone(),
+        );
+        match converted_index.get(&key) {
+            Some(&i) => {
+                let (earlier, earlier_bindings) = &mut converted[i];
+                warn_converter_merge(
+                    earlier,
+                    earlier_bindings,
+                    &exchange,
+                    declares_bindings,
+                    without_connection,
+                    &mut diagnostics,
+                );
+                let bindings = if !declares_bindings {
+                    Vec::new()
+                } else {
+                    merge_bindings(std::mem::take(earlier_bindings), bindings)
+                };
+                let mut exchange = exchange;
+                if !exchange.arguments.0.is_empty() {
+                    let mut args = std::mem::take(&mut earlier.arguments);
+                    merge_arguments(&mut args, std::mem::take(&mut exchange.arguments));
+                    exchange.arguments = args;
+                }
+                converted[i] = (exchange, bindings);
+            }
+            None => {
+                converted_index.insert(key, converted.len());
+                converted.push((exchange, bindings));
+            }
+        }
+    }
+
+    let mut topology = Topology::default();
+    for (exchange, bindings) in converted {
         topology.exchanges.push(exchange);
         topology.bindings.extend(bindings);
     }
@@ -92,7 +143,19 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     apply_first_class(&mut topology.queues, index, queues, default);
     warn_two_connections(&topology.queues, &mut diagnostics);
     for queue in &mut topology.queues {
-        coerce_integers(&mut queue.arguments, &queue.name.value, &mut diagnostics);
+        let owner = format!("queue `{}`", queue.name.value);
+        coerce_numeric(&mut queue.arguments, &owner, &mut diagnostics);
+    }
+    for exchange in &mut topology.exchanges {
+        let owner = format!("exchange `{}`", exchange.name.value);
+        coerce_numeric(&mut exchange.arguments, &owner, &mut diagnostics);
+    }
+    for binding in &mut topology.bindings {
+        let owner = format!(
+            "binding `{} -> {} [{}]`",
+            binding.source, binding.destination.value, binding.routing_key.value
+        );
+        coerce_numeric(&mut binding.arguments, &owner, &mut diagnostics);
     }
     (topology, diagnostics)
 }
@@ -147,6 +210,104 @@ fn merge_queue(into: &mut QueueDecl, from: QueueDecl) {
     override_some(&mut into.durable, from.durable);
     override_some(&mut into.auto_delete, from.auto_delete);
     merge_arguments(&mut into.arguments, from.arguments);
+}
+
+/// PHP's `array_merge` of the converter's binding arrays: keyed by (destinationType,
+/// destination, topic), the later replacing an earlier one in its place.
+fn merge_bindings(earlier: Vec<Binding>, later: Vec<Binding>) -> Vec<Binding> {
+    let key = |b: &Binding| {
+        (
+            b.destination_type,
+            b.destination.value.clone(),
+            b.routing_key.value.clone(),
+        )
+    };
+    let mut out = earlier;
+    let mut index: HashMap<_, usize> = out.iter().enumerate().map(|(i, b)| (key(b), i)).collect();
+    for b in later {
+        match index.get(&key(&b)) {
+            Some(&i) => out[i] = b,
+            None => {
+                index.insert(key(&b), out.len());
+                out.push(b);
+            }
+        }
+    }
+    out
+}
+
+/// Says where Magento's converter surprises: an <exchange> that the DOM merge kept apart
+/// (no `connection` attribute) replaces the earlier one's attributes, and drops its
+/// bindings or arguments when it has none of its own.
+fn warn_converter_merge(
+    earlier: &Exchange,
+    earlier_bindings: &[Binding],
+    later: &Exchange,
+    declares_bindings: bool,
+    without_connection: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let name = &later.name.value;
+    let fix = format!(
+        "add connection=\"{}\" to both <exchange name=\"{name}\"> elements: Magento then merges them attribute by attribute and binding by binding",
+        later.connection.value
+    );
+    if !declares_bindings && !earlier_bindings.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::ExchangeReplaced,
+                format!(
+                    "this <exchange name=\"{name}\"> has no bindings: Magento drops the {} binding(s) declared for it before",
+                    earlier_bindings.len()
+                ),
+            )
+            .with_label(later.name.span, "its bindings replace the earlier ones: none")
+            .with_label(earlier.name.span, "these bindings are dropped")
+            .with_help(fix.clone()),
+        );
+    }
+    if later.arguments.0.is_empty() && !earlier.arguments.0.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::ExchangeReplaced,
+                format!(
+                    "this <exchange name=\"{name}\"> has no arguments: Magento drops the arguments declared for it before"
+                ),
+            )
+            .with_label(later.name.span, "no <arguments> here")
+            .with_label(earlier.name.span, "these arguments are dropped")
+            .with_help(fix.clone()),
+        );
+    }
+    if without_connection {
+        let changed: Vec<&str> = [
+            ("type", earlier.kind.value != later.kind.value),
+            ("durable", earlier.durable.value != later.durable.value),
+            (
+                "autoDelete",
+                earlier.auto_delete.value != later.auto_delete.value,
+            ),
+            ("internal", earlier.internal.value != later.internal.value),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(n, _)| n)
+        .collect();
+        if !changed.is_empty() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    Code::ExchangeReplaced,
+                    format!(
+                        "Magento does not merge this <exchange name=\"{name}\"> with the earlier one (it has no `connection` attribute): its attributes replace theirs, defaults included ({})",
+                        changed.join(", ")
+                    ),
+                )
+                .with_label(later.name.span, "a separate element for Magento")
+                .with_label(earlier.name.span, "declared before")
+                .with_help(fix),
+            );
+        }
+    }
 }
 
 /// Applies defaults, then keys bindings anew by (destinationType, destination, topic).
@@ -356,26 +517,211 @@ fn warn_two_connections(queues: &[Queue], diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-fn coerce_integers(args: &mut Arguments, queue: &str, diagnostics: &mut Vec<Diagnostic>) {
+/// Magento sends every argument whose value is numeric in PHP's sense as PHP's `(int)` of
+/// it, whatever its name and `xsi:type` (`Amqp/Topology/ArgumentProcessor`): the model
+/// holds what is sent, and a warning says so where a string becomes an integer or the value
+/// changes (`1.5` → 1). Array items are sent as they are.
+fn coerce_numeric(args: &mut Arguments, owner: &str, diagnostics: &mut Vec<Diagnostic>) {
     for arg in &mut args.0 {
-        if !is_integer_queue_arg(&arg.name.value) {
-            continue;
-        }
-        let Value::Str(s) = &arg.value else { continue };
-        let Ok(i) = s.trim().parse::<i64>() else {
-            continue;
+        let (text, written_as_string) = match &arg.value {
+            Value::Str(s) => (s.clone(), true),
+            Value::Float(f) => (f.to_string(), false),
+            _ => continue,
         };
-        diagnostics.push(
-            Diagnostic::warning(
-                Code::StringAsInteger,
+        let name = &arg.name.value;
+        match php_int(&text) {
+            PhpInt::NotNumeric => {}
+            PhpInt::Int { value, exact } => {
+                if written_as_string || !exact {
+                    let what = if written_as_string {
+                        format!("the string \"{text}\"")
+                    } else {
+                        text.clone()
+                    };
+                    let help = if exact {
+                        "write xsi:type=\"number\" to say what is sent".to_string()
+                    } else {
+                        format!("write the integer you mean ({value}, or another)")
+                    };
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            Code::StringAsInteger,
+                            format!(
+                                "`{name}` of {owner} is {what}: Magento sends PHP's (int) of every numeric argument, the integer {value}"
+                            ),
+                        )
+                        .with_label(
+                            arg.value_span,
+                            if written_as_string {
+                                "a string here"
+                            } else {
+                                "a fraction here"
+                            },
+                        )
+                        .with_help(help),
+                    );
+                }
+                arg.value = Value::Int(value);
+            }
+            PhpInt::OutOfRange => diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidNumber,
+                    format!(
+                        "`{name}` of {owner} is {text}: beyond a 64-bit integer, and Magento sends PHP's (int) of it, which is undefined"
+                    ),
+                )
+                .with_label(arg.value_span, "out of range"),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Magento's merge (Config/Dom.php, then Topology/Config/Xml/Converter.php) and argument
+    //! typing (Amqp/Topology/ArgumentProcessor), one rule per test.
+
+    use crate::diagnostic::{Code, Diagnostic};
+    use crate::load::{Loaded, load};
+    use crate::model::Value;
+
+    /// Loads `files` (in merge order) from a temporary tree.
+    fn loaded(files: &[&str]) -> Loaded {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, body) in files.iter().enumerate() {
+            let etc = dir.path().join(format!("M{i}/etc"));
+            std::fs::create_dir_all(&etc).unwrap();
+            std::fs::write(
+                etc.join("queue_topology.xml"),
                 format!(
-                    "`{}` of queue `{queue}` is given as the string \"{s}\": it is sent as the integer {i}",
-                    arg.name.value
+                    "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">{body}</config>"
                 ),
             )
-            .with_label(arg.value_span, "a string here")
-            .with_help("write xsi:type=\"number\"; RabbitMQ refuses a string for this argument"),
+            .unwrap();
+        }
+        load(&[dir.path().to_path_buf()], "amqp").unwrap()
+    }
+
+    fn codes(d: &[Diagnostic]) -> Vec<Code> {
+        d.iter().map(|d| d.code).collect()
+    }
+
+    /// Dom.php matches <exchange> on `name` AND `connection`: without `connection` nothing
+    /// matches, and the converter then lets the later element replace the earlier one's
+    /// attributes (defaults included) and, having no bindings, drop its bindings.
+    #[test]
+    fn an_exchange_without_connection_replaces_and_drops_bindings() {
+        let l = loaded(&[
+            r#"<exchange name="ex"><binding id="a" topic="t" destination="q"/></exchange>"#,
+            r#"<exchange name="ex" durable="false"/>"#,
+        ]);
+        let ex = &l.topology.exchanges;
+        assert_eq!(ex.len(), 1);
+        assert!(!ex[0].durable.value);
+        assert!(l.topology.bindings.is_empty(), "Magento drops them");
+        assert_eq!(
+            codes(&l.diagnostics),
+            [Code::ExchangeReplaced, Code::ExchangeReplaced]
         );
-        arg.value = Value::Int(i);
+        assert!(
+            l.diagnostics[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("connection=\"amqp\"")
+        );
+    }
+
+    /// With `connection` on both, Dom.php merges them: attributes override one by one,
+    /// bindings by id, and nothing is dropped.
+    #[test]
+    fn exchanges_naming_their_connection_merge_binding_by_binding() {
+        let l = loaded(&[
+            r#"<exchange name="ex" connection="amqp"><binding id="a" topic="t" destination="q"/></exchange>"#,
+            r#"<exchange name="ex" connection="amqp" durable="false"><binding id="b" topic="u" destination="q"/></exchange>"#,
+        ]);
+        assert!(!l.topology.exchanges[0].durable.value);
+        assert_eq!(l.topology.bindings.len(), 2);
+        assert!(l.diagnostics.is_empty(), "{:?}", codes(&l.diagnostics));
+    }
+
+    /// A later element with bindings merges them into the earlier ones (array_merge keyed by
+    /// destinationType--destination--topic) even without `connection`; its attributes still
+    /// replace the earlier ones with defaults: `type` falls back to topic.
+    #[test]
+    fn a_later_element_with_bindings_merges_them_and_resets_attributes() {
+        let l = loaded(&[
+            r#"<exchange name="ex" type="direct"><binding id="a" topic="t" destination="q"/></exchange>"#,
+            r#"<exchange name="ex"><binding id="z" topic="u" destination="q"/></exchange>"#,
+        ]);
+        assert_eq!(l.topology.bindings.len(), 2);
+        assert_eq!(l.topology.exchanges[0].kind.value, "topic");
+        assert_eq!(codes(&l.diagnostics), [Code::ExchangeReplaced]);
+    }
+
+    /// The merged XSD keys exchanges on name and connection and ignores elements without
+    /// `connection`: the same exchange twice in one file is valid then.
+    #[test]
+    fn the_same_exchange_twice_without_connection_in_one_file_is_valid() {
+        let l = loaded(&[
+            r#"<exchange name="ex"><binding id="a" topic="t" destination="q"/></exchange>
+               <exchange name="ex"><binding id="b" topic="u" destination="q"/></exchange>"#,
+        ]);
+        assert!(!l.diagnostics.iter().any(|d| d.code == Code::DuplicateId));
+        assert_eq!(l.topology.bindings.len(), 2);
+    }
+
+    /// The converter reads each <arguments> block anew: the last one wins.
+    #[test]
+    fn a_second_arguments_block_replaces_the_first() {
+        let l = loaded(&[
+            r#"<exchange name="ex" connection="amqp"><arguments><argument name="alternate-exchange" xsi:type="string">ae</argument></arguments>
+               <arguments><argument name="x-other" xsi:type="string">o</argument></arguments></exchange>"#,
+        ]);
+        let args = &l.topology.exchanges[0].arguments;
+        assert!(args.get("alternate-exchange").map(|a| &a.value).is_none());
+        assert_eq!(
+            args.get("x-other").map(|a| &a.value),
+            Some(&Value::Str("o".into()))
+        );
+        assert_eq!(codes(&l.diagnostics), [Code::ArgumentsReplaced]);
+    }
+
+    /// ArgumentProcessor sends (int) of every numeric value, whatever its name and type, on
+    /// exchanges, bindings and queues; array items as they are.
+    #[test]
+    fn numeric_values_are_sent_as_php_ints_everywhere() {
+        let l = loaded(&[r#"<exchange name="ex" connection="amqp">
+                 <arguments><argument name="x-custom" xsi:type="string">25</argument>
+                   <argument name="x-list" xsi:type="array"><item name="a" xsi:type="string">7</item></argument></arguments>
+                 <binding id="a" topic="t" destination="q"><arguments><argument name="x-n" xsi:type="string">1e3</argument></arguments></binding>
+               </exchange>
+               <queue name="q"><arguments><argument name="x-message-ttl" xsi:type="number">1.5</argument></arguments></queue>"#]);
+        let ex = &l.topology.exchanges[0].arguments;
+        assert_eq!(ex.get("x-custom").map(|a| &a.value), Some(&Value::Int(25)));
+        assert_eq!(
+            ex.get("x-list").map(|a| &a.value),
+            Some(&Value::Array(vec![Value::Str("7".into())]))
+        );
+        assert_eq!(
+            l.topology.bindings[0]
+                .arguments
+                .get("x-n")
+                .map(|a| &a.value),
+            Some(&Value::Int(1000))
+        );
+        assert_eq!(
+            l.topology.queues[0]
+                .arguments
+                .get("x-message-ttl")
+                .map(|a| &a.value),
+            Some(&Value::Int(1))
+        );
+        let warned = l
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::StringAsInteger)
+            .count();
+        assert_eq!(warned, 3, "each string made an integer, and 1.5 made 1");
     }
 }

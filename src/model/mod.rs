@@ -6,6 +6,7 @@
 //! a merged entity points at the place at fault.
 
 pub mod merge;
+pub mod values;
 
 use std::fmt;
 
