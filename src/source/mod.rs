@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod magento;
 pub mod php;
 
 /// Files larger than this are refused with a diagnostic instead of being read.

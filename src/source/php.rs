@@ -248,6 +248,22 @@ pub fn parse_composer_return(
     p.finish_return()
 }
 
+/// Reads the PHP string literal (single- or double-quoted) at the start of `text`: its value
+/// and the bytes it spans. `None` when `text` does not start with one that can be read
+/// without running PHP.
+pub fn string_literal(text: &str) -> Option<(String, usize)> {
+    let mut p = Parser {
+        text,
+        pos: 0,
+        vars: &[],
+    };
+    if !matches!(p.peek(), Some('\'') | Some('"')) {
+        return None;
+    }
+    let value = p.string().ok()?;
+    Some((value, p.pos))
+}
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
@@ -900,6 +916,17 @@ mod tests {
         assert!(err("<?php return [1.5 => 'a'];").message.contains("key"));
         // A `$` not starting a variable is kept.
         assert_eq!(parse_return("<?php return \"5$ \";").unwrap(), s("5$ "));
+    }
+
+    #[test]
+    fn string_literals() {
+        assert_eq!(
+            string_literal("'Acme_A', x"),
+            Some(("Acme_A".to_string(), 8))
+        );
+        assert_eq!(string_literal("\"a\\tb\")"), Some(("a\tb".to_string(), 6)));
+        assert_eq!(string_literal("\"$x\""), None);
+        assert_eq!(string_literal("x"), None);
     }
 
     #[test]
