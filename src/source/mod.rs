@@ -11,6 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod magento;
+pub mod php;
+
 /// Files larger than this are refused with a diagnostic instead of being read.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
