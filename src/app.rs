@@ -292,6 +292,11 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
         )),
         Format::Human => {
             print_diagnostics(cli, &loaded);
+            if cli.verbose {
+                for install in &loaded.installs {
+                    out(&render::plan::install(install));
+                }
+            }
             let color = use_color(cli, std::io::stdout().is_terminal());
             if offline && !cli.quiet {
                 let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {

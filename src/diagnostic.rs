@@ -60,6 +60,7 @@ codes! {
     BindingCollapsed => "binding-collapsed", "two bindings with the same destination and topic: the later wins";
     InferredQueueArguments => "inferred-queue-arguments", "bindings infer one queue with different arguments: the last wins";
     TwoConnections => "queue-in-two-connections", "the same queue name on two connections";
+    MagentoInstall => "magento-install", "something in a Magento install that cannot be read the way Magento reads it without running PHP";
     ArgumentsReplaced => "arguments-replaced", "a second <arguments> block in one element: Magento keeps only the last";
     ExchangeReplaced => "exchange-replaced", "a later <exchange> replaces an earlier one's attributes, bindings or arguments, as Magento's converter does (an element without `connection` is not merged with another)";
     StringAsInteger => "string-as-integer", "a numeric argument value (a string, or a number with a fraction) that Magento sends as PHP's (int) of it";

@@ -15,16 +15,36 @@ pub struct Loaded {
     pub topology: Topology,
     /// Syntax, schema, merge and lint findings, in that order.
     pub diagnostics: Vec<Diagnostic>,
+    /// The Magento installs among the PATHs: which modules were read, in which order.
+    pub installs: Vec<source::InstallReport>,
 }
 
 /// Reads, merges and lints the files under `paths`. Fails only when a path cannot be read
 /// (a usage error); every problem inside a file is a diagnostic.
 pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathError> {
-    let (topology_files, communication_files) = source::discover(paths)?;
+    let found = source::discover(paths)?;
+    let (topology_files, communication_files) = (found.topology, found.communication);
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
+    for install in &found.installs {
+        for warning in &install.warnings {
+            diagnostics.push(Diagnostic::warning(
+                Code::MagentoInstall,
+                format!("Magento install `{}`: {warning}", install.root.display()),
+            ));
+        }
+    }
     let mut decls = Vec::with_capacity(topology_files.len());
-    if topology_files.is_empty() {
+    let silent_install = found.installs.iter().any(|i| !i.provisions);
+    if topology_files.is_empty() && silent_install {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::NoFiles,
+                "Magento_Amqp is not enabled in this Magento install: Magento declares nothing on any broker",
+            )
+            .with_help("enable Magento_Amqp (bin/magento module:enable Magento_Amqp) to use RabbitMQ"),
+        );
+    } else if topology_files.is_empty() {
         diagnostics.push(
             Diagnostic::warning(
                 Code::NoFiles,
@@ -85,5 +105,6 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
         sources,
         topology,
         diagnostics,
+        installs: found.installs,
     })
 }

@@ -137,6 +137,32 @@ fn headline(c: &Change) -> String {
     }
 }
 
+/// How a Magento install was read (`plan -v`): the modules, in Magento's order, and what
+/// was left out with the reason.
+pub fn install(report: &crate::source::InstallReport) -> String {
+    let mut out = format!(
+        "Magento install `{}`: {} enabled module(s), read in Magento's order:\n",
+        report.root.display(),
+        report.modules.len()
+    );
+    for (i, (name, topology)) in report.modules.iter().enumerate() {
+        let file = if topology.is_some() {
+            " (etc/queue_topology.xml)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {:>3}. {name}{file}", i + 1);
+    }
+    if !report.provisions {
+        out.push_str("  Magento_Amqp is not enabled: nothing is read\n");
+    }
+    for s in &report.skipped {
+        let _ = writeln!(out, "  skipped {}: {}", s.what, s.reason);
+    }
+    out.push('\n');
+    out
+}
+
 /// `connections`: connection name → URL shown (password already masked), if any.
 pub fn render(
     plan: &Plan,

@@ -190,36 +190,102 @@ pub struct PathError {
     pub reason: String,
 }
 
+/// The files to read, in merge order, and what a Magento install said about them.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub topology: Vec<PathBuf>,
+    pub communication: Vec<PathBuf>,
+    /// One per PATH that is a Magento install.
+    pub installs: Vec<InstallReport>,
+}
+
+/// How a Magento install was read: its modules in Magento's order, what was left out.
+#[derive(Debug)]
+pub struct InstallReport {
+    pub root: PathBuf,
+    /// Enabled modules, in Magento's order, with the topology file each has (if any).
+    pub modules: Vec<(String, Option<PathBuf>)>,
+    pub skipped: Vec<magento::Skipped>,
+    /// What could not be read without PHP, and other doubts.
+    pub warnings: Vec<String>,
+    /// False when Magento_Amqp is not enabled: Magento provisions nothing.
+    pub provisions: bool,
+}
+
 /// Expands the PATH arguments into the ordered list of files to read.
 ///
-/// Returns every topology file in merge order, each followed by nothing; the
-/// `communication.xml` files found beside them come in a second list, in the same order.
-pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), PathError> {
-    let mut topology = Vec::new();
+/// A directory that holds `app/etc/config.php` is a Magento install, read as
+/// `setup:upgrade` reads it ([`magento`]): the `etc/queue_topology.xml` and
+/// `etc/communication.xml` of its enabled modules, in Magento's module order, and nothing
+/// when Magento_Amqp is disabled. Any other directory is searched recursively for
+/// `queue_topology.xml`, in path order, with the `communication.xml` beside each.
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, PathError> {
+    let mut out = Discovered::default();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| PathError {
             path: path.display().to_string(),
             reason: io_reason(&e),
         })?;
-        if meta.is_dir() {
-            walk(path, &mut topology).map_err(|e| PathError {
+        if meta.is_dir() && magento::is_install(path) {
+            read_install(path, &mut out)?;
+        } else if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found).map_err(|e| PathError {
                 path: path.display().to_string(),
                 reason: io_reason(&e),
             })?;
-        } else {
-            topology.push(path.clone());
-        }
-    }
-    let mut communication = Vec::new();
-    for file in &topology {
-        if let Some(dir) = file.parent() {
-            let candidate = dir.join("communication.xml");
-            if candidate.is_file() && !communication.contains(&candidate) {
-                communication.push(candidate);
+            for file in found {
+                if let Some(dir) = file.parent() {
+                    let candidate = dir.join("communication.xml");
+                    if candidate.is_file() && !out.communication.contains(&candidate) {
+                        out.communication.push(candidate);
+                    }
+                }
+                out.topology.push(file);
             }
+        } else {
+            if let Some(dir) = path.parent() {
+                let candidate = dir.join("communication.xml");
+                if candidate.is_file() && !out.communication.contains(&candidate) {
+                    out.communication.push(candidate);
+                }
+            }
+            out.topology.push(path.clone());
         }
     }
-    Ok((topology, communication))
+    Ok(out)
+}
+
+fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
+    let install = magento::read_install(root).map_err(|e| PathError {
+        path: root.display().to_string(),
+        reason: format!("cannot be read as a Magento install: {e}"),
+    })?;
+    let provisions = install.provisions();
+    let mut modules = Vec::new();
+    for m in install.enabled() {
+        modules.push((m.name.clone(), m.topology.clone()));
+        if !provisions {
+            continue;
+        }
+        if let Some(t) = &m.topology {
+            out.topology.push(t.clone());
+        }
+        // Magento reads every enabled module's communication.xml, also without a topology.
+        if let Some(c) = &m.communication
+            && !out.communication.contains(c)
+        {
+            out.communication.push(c.clone());
+        }
+    }
+    out.installs.push(InstallReport {
+        root: root.to_path_buf(),
+        modules,
+        skipped: install.skipped,
+        warnings: install.warnings,
+        provisions,
+    });
+    Ok(())
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
