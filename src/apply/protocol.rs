@@ -228,13 +228,34 @@ async fn try_definition<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<(), 
         "declaring the new definition of `{}` (as `{}`)",
         new.name, check.name
     );
-    ex.run(&Op::DeclareQueue(check.clone()))
-        .await
-        .map_err(|e| refused_before(e, &doing))?;
     let how = match check.queue_type() {
         QueueType::Classic => DeleteQueue::IfUnusedAndEmpty,
         _ => DeleteQueue::AfterChecks,
     };
+    // A scratch queue an interrupted run left, with another definition, goes first.
+    if let Some(left) = ex
+        .queue_definition(&check.name)
+        .await
+        .map_err(|e| refused_before(e, &doing))?
+        && !left.same_definition(&check)
+    {
+        if !record::is_own(&left.arguments) {
+            return Err(Failure::Refused(format!(
+                "queue `{}` exists and is not a scratch queue of this tool: it is left alone; nothing was changed",
+                check.name
+            )));
+        }
+        let left_how = match left.queue_type() {
+            QueueType::Classic => DeleteQueue::IfUnusedAndEmpty,
+            _ => DeleteQueue::AfterChecks,
+        };
+        ex.delete_queue(&check.name, left_how).await.map_err(|e| {
+            refused_before(e, &format!("deleting the scratch queue `{}`", check.name))
+        })?;
+    }
+    ex.run(&Op::DeclareQueue(check.clone()))
+        .await
+        .map_err(|e| refused_before(e, &doing))?;
     ex.delete_queue(&check.name, how)
         .await
         .map_err(|e| refused_before(e, &format!("deleting the scratch queue `{}`", check.name)))
@@ -493,6 +514,17 @@ pub async fn replace_exchange<E: Executor>(
     let mut check = new.clone();
     check.name = record::record_name("topology.check.", name);
     mark_scratch(&mut check.arguments, name);
+    // A scratch exchange an interrupted run left (perhaps with another definition) goes
+    // first; nothing is ever bound to it.
+    match ex.run(&Op::DeleteExchange(check.name.clone())).await {
+        Err(e) if !e.is_not_found() => {
+            return Err(refused_before(
+                e,
+                &format!("deleting the scratch exchange `{}`", check.name),
+            ));
+        }
+        _ => {}
+    }
     ex.run(&Op::DeclareExchange(check.clone()))
         .await
         .map_err(|e| {

@@ -191,6 +191,36 @@ fn swap_under_every_fault(queue_type: Option<&str>) {
     }
 }
 
+/// A run killed at any step, then the files change again before the next run (as when a
+/// deploy is retried with a fix): the next runs still converge, losing nothing.
+#[test]
+fn a_killed_swap_then_another_definition_converges() {
+    let scenario = || retry_queue_scenario(None);
+    let n = clean_calls(&scenario);
+    for at in 0..=n {
+        let context = format!("lost at operation {at} of {n}, then TTL 7000");
+        let (mut fake, mut want) = scenario();
+        fake.fault_at = Some((at, Fault::Lose));
+        let _ = apply_once(&mut fake, &want, false);
+        want.queues[0]
+            .arguments
+            .insert("x-message-ttl".into(), Value::Int(7000));
+        converge(&mut fake, &want, &context);
+        assert_eq!(
+            fake.queue("q").unwrap().arguments["x-message-ttl"],
+            Value::Int(7000),
+            "{context}"
+        );
+        let own: Vec<String> = fake
+            .queue_names()
+            .into_iter()
+            .filter(|n| n.starts_with("topology."))
+            .collect();
+        assert!(own.is_empty(), "{context}: left {own:?}");
+        assert_no_loss(&fake, &context);
+    }
+}
+
 #[test]
 fn classic_swap_loses_nothing_whatever_step_fails() {
     swap_under_every_fault(None);
