@@ -198,13 +198,29 @@ pub(crate) fn read_brokers(
     rt: &tokio::runtime::Runtime,
     args: &crate::cli::BrokerArgs,
     desired: &BTreeMap<String, spec::ConnectionSpecs>,
+    installs: &[crate::source::InstallReport],
     offline: bool,
 ) -> Result<Brokers, i32> {
     let names: Vec<String> = desired.keys().cloned().collect();
-    let urls = crate::broker::Urls::resolve(args, &names).map_err(|e| {
+    let mut urls = crate::broker::Urls::resolve(args, &names).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
     })?;
+    // A Magento install's env.php gives the URLs that flags and environment do not.
+    for connection in installs
+        .iter()
+        .filter_map(|i| i.brokers.as_ref())
+        .flat_map(|b| b.connections.iter())
+    {
+        if !names.contains(&connection.name) || urls.amqp.contains_key(&connection.name) {
+            continue;
+        }
+        let url = connection.url().map_err(|e| {
+            err(&format!("error: {e}\n"));
+            exit::USAGE
+        })?;
+        urls.amqp.insert(connection.name.clone(), url);
+    }
     let endpoints = urls.endpoints(names.iter()).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
@@ -266,7 +282,8 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
     let rt = runtime();
     // A topology with errors is never sent to a broker: plan shows it offline.
-    let brokers = match read_brokers(&rt, &args.broker, &desired, args.offline || has_errors) {
+    let offline = args.offline || has_errors;
+    let brokers = match read_brokers(&rt, &args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
             print_diagnostics(cli, &loaded);

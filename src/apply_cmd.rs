@@ -35,7 +35,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     }
     let desired = app::desired(&loaded);
     let rt = app::runtime();
-    let brokers = match app::read_brokers(&rt, &args.broker, &desired, false) {
+    let brokers = match app::read_brokers(&rt, &args.broker, &desired, &loaded.installs, false) {
         Ok(b) => b,
         Err(code) => return code,
     };

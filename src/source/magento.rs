@@ -825,6 +825,53 @@ impl AmqpConnection {
     pub fn port_number(&self) -> Option<u16> {
         self.port.as_deref().and_then(|p| p.trim().parse().ok())
     }
+
+    /// The AMQP URL of these settings (user, password and vhost percent-encoded; `amqps`
+    /// when TLS is on), or why there is none. The password is registered for redaction.
+    pub fn url(&self) -> Result<String, String> {
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let enc = |s: &str| utf8_percent_encode(s, UNRESERVED).to_string();
+        let host = self
+            .host
+            .as_deref()
+            .filter(|h| !h.trim().is_empty())
+            .ok_or_else(|| format!("connection `{}` in env.php has no host", self.name))?;
+        let port = match &self.port {
+            None => {
+                if self.tls {
+                    5671
+                } else {
+                    5672
+                }
+            }
+            Some(_) => self.port_number().ok_or_else(|| {
+                format!(
+                    "connection `{}` in env.php has a port that is not a number",
+                    self.name
+                )
+            })?,
+        };
+        let userinfo = match (&self.user, &self.password) {
+            (Some(u), Some(p)) => {
+                crate::secret::register(p.expose());
+                crate::secret::register(&enc(p.expose()));
+                format!("{}:{}@", enc(u), enc(p.expose()))
+            }
+            (Some(u), None) => format!("{}@", enc(u)),
+            _ => String::new(),
+        };
+        let scheme = if self.tls { "amqps" } else { "amqp" };
+        Ok(format!(
+            "{scheme}://{userinfo}{}:{port}/{}",
+            host.trim(),
+            enc(&self.virtualhost)
+        ))
+    }
 }
 
 /// `ssl_options` of a connection.

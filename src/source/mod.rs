@@ -210,6 +210,8 @@ pub struct InstallReport {
     pub warnings: Vec<String>,
     /// False when Magento_Amqp is not enabled: Magento provisions nothing.
     pub provisions: bool,
+    /// The brokers of `app/etc/env.php` (`queue`), when it has one.
+    pub brokers: Option<magento::Brokers>,
 }
 
 /// Expands the PATH arguments into the ordered list of files to read.
@@ -278,7 +280,9 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
             out.communication.push(c.clone());
         }
     }
+    let brokers = install.env.as_ref().map(magento::brokers);
     out.installs.push(InstallReport {
+        brokers,
         root: root.to_path_buf(),
         modules,
         skipped: install.skipped,
