@@ -241,6 +241,22 @@ pub fn op_error(e: &lapin::Error) -> OpError {
     }
 }
 
+/// A broker call bounded by `timeout`: the broker's refusal, or the connection lost (which
+/// a broker that stops answering counts as).
+pub async fn bounded<T>(
+    timeout: Duration,
+    doing: &str,
+    f: impl std::future::Future<Output = lapin::Result<T>>,
+) -> Result<T, OpError> {
+    match tokio::time::timeout(timeout, f).await {
+        Ok(r) => r.map_err(|e| op_error(&e)),
+        Err(_) => Err(OpError::Lost(format!(
+            "{doing}: no answer within {}s",
+            timeout.as_secs()
+        ))),
+    }
+}
+
 /// Closes a channel, waiting at most `timeout` for the broker's answer (a stalled broker
 /// never holds a run).
 pub async fn close_channel(ch: &Channel, timeout: Duration) {
@@ -305,14 +321,7 @@ pub async fn run_pipelined(
                 let Some((index, op)) = work.lock().expect("not poisoned").pop_front() else {
                     break;
                 };
-                let result = match tokio::time::timeout(timeout, run_op(&ch, &op)).await {
-                    Ok(r) => r.map_err(|e| op_error(&e)),
-                    Err(_) => Err(OpError::Lost(format!(
-                        "{}: no answer within {}s",
-                        op.describe(),
-                        timeout.as_secs()
-                    ))),
-                };
+                let result = bounded(timeout, &op.describe(), run_op(&ch, &op)).await;
                 let ok = result.is_ok();
                 outcomes.lock().expect("not poisoned")[index] = Some(result);
                 if !ok {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use lapin::{Channel, Connection};
 
-use super::amqp::{self, op_error};
+use super::amqp;
 use super::management::{Api, ReadError};
 use super::mover;
 use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus, Vacated};
@@ -65,29 +65,18 @@ impl<'a> LiveBroker<'a> {
         })
     }
 
-    async fn bounded<T>(
-        &self,
-        doing: &str,
-        f: impl std::future::Future<Output = lapin::Result<T>>,
-    ) -> Result<T, OpError> {
-        match tokio::time::timeout(self.timeout, f).await {
-            Ok(r) => r.map_err(|e| op_error(&e)),
-            Err(_) => Err(OpError::Lost(format!(
-                "{doing}: no answer within {}s",
-                self.timeout.as_secs()
-            ))),
-        }
-    }
-
     async fn channel(&mut self) -> Result<Channel, OpError> {
         if let Some(ch) = &self.channel
             && ch.status().connected()
         {
             return Ok(ch.clone());
         }
-        let ch = self
-            .bounded("opening a channel", self.conn.create_channel())
-            .await?;
+        let ch = amqp::bounded(
+            self.timeout,
+            "opening a channel",
+            self.conn.create_channel(),
+        )
+        .await?;
         self.channel = Some(ch.clone());
         Ok(ch)
     }
@@ -99,7 +88,7 @@ impl<'a> LiveBroker<'a> {
         Fut: std::future::Future<Output = lapin::Result<T>>,
     {
         let ch = self.channel().await?;
-        let r = self.bounded(doing, f(ch)).await;
+        let r = amqp::bounded(self.timeout, doing, f(ch)).await;
         if r.is_err() {
             self.channel = None;
         }

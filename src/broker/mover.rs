@@ -18,7 +18,7 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, PublisherConfirm};
 
-use super::amqp::op_error;
+use super::amqp::{bounded, op_error};
 use super::management::Api;
 use crate::apply::executor::{OpError, Proof, Vacated};
 
@@ -40,22 +40,6 @@ impl Channels {
         for ch in [self.consume, self.publish, self.control] {
             super::amqp::close_channel(&ch, timeout).await;
         }
-    }
-}
-
-fn lost(doing: &str, timeout: Duration) -> OpError {
-    OpError::Lost(format!("{doing}: no answer within {}s", timeout.as_secs()))
-}
-
-/// Bounds a broker call by `timeout`.
-async fn bounded<T>(
-    timeout: Duration,
-    doing: &str,
-    f: impl std::future::Future<Output = lapin::Result<T>>,
-) -> Result<T, OpError> {
-    match tokio::time::timeout(timeout, f).await {
-        Ok(r) => r.map_err(|e| op_error(&e)),
-        Err(_) => Err(lost(doing, timeout)),
     }
 }
 
