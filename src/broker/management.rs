@@ -7,7 +7,6 @@
 //! yet (a queue declared a moment ago) are `None`, never a made-up zero.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
@@ -398,16 +397,6 @@ fn without_url(e: &reqwest::Error) -> String {
         text = text.replace(url.as_str(), "");
     }
     text
-}
-
-/// Reads the vhost's definitions. Also returns the broker's version.
-pub async fn read(
-    endpoint: &Endpoint,
-    tls: &super::Tls,
-    timeout: Duration,
-) -> Result<(ConnectionSpecs, String), ReadError> {
-    let http = super::http::client(endpoint, tls, timeout).map_err(ReadError::Refused)?;
-    Api::new(endpoint, http).definitions().await
 }
 
 #[cfg(test)]

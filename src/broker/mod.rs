@@ -131,10 +131,9 @@ pub async fn read_states(
         let want = desired.get(&ep.name).unwrap_or(&empty);
         // AMQP first: it proves the credentials and vhost, and gives message counts.
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
-        let state = match management::read(ep, tls, timeout).await {
+        let api = management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
+        let state = match api.definitions().await {
             Ok((mut have, _version)) => {
-                let api =
-                    management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
                 read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
                 format!("{:?}", have).hash(&mut digest);
