@@ -237,25 +237,26 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, PathError> {
                 reason: io_reason(&e),
             })?;
             for file in found {
-                if let Some(dir) = file.parent() {
-                    let candidate = dir.join("communication.xml");
-                    if candidate.is_file() && !out.communication.contains(&candidate) {
-                        out.communication.push(candidate);
-                    }
-                }
-                out.topology.push(file);
+                out.add_plain(file);
             }
         } else {
-            if let Some(dir) = path.parent() {
-                let candidate = dir.join("communication.xml");
-                if candidate.is_file() && !out.communication.contains(&candidate) {
-                    out.communication.push(candidate);
-                }
-            }
-            out.topology.push(path.clone());
+            out.add_plain(path.clone());
         }
     }
     Ok(out)
+}
+
+impl Discovered {
+    /// A topology file outside an install, with the `communication.xml` beside it.
+    fn add_plain(&mut self, file: PathBuf) {
+        if let Some(dir) = file.parent() {
+            let candidate = dir.join("communication.xml");
+            if candidate.is_file() && !self.communication.contains(&candidate) {
+                self.communication.push(candidate);
+            }
+        }
+        self.topology.push(file);
+    }
 }
 
 fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
