@@ -42,6 +42,17 @@ pub enum DeleteQueue {
     AfterChecks,
 }
 
+impl DeleteQueue {
+    /// How a queue of this type is deleted once empty: with the broker's own conditions
+    /// where it has them (classic), else after the caller established them.
+    pub fn of(queue_type: crate::spec::QueueType) -> DeleteQueue {
+        match queue_type {
+            crate::spec::QueueType::Classic => DeleteQueue::IfUnusedAndEmpty,
+            _ => DeleteQueue::AfterChecks,
+        }
+    }
+}
+
 /// Why an operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpError {

@@ -76,17 +76,28 @@ fn refused_before(e: OpError, doing: &str) -> Failure {
 /// old, but by [`Executor::vacate`] before the delete.
 pub fn check_unused(name: &str, status: &QueueStatus) -> Result<(), Failure> {
     if status.consumers > 0 {
-        let from = if status.consumer_connections.is_empty() {
-            String::new()
-        } else {
-            format!(" (from {})", status.consumer_connections.join(", "))
-        };
-        return Err(Failure::Refused(format!(
-            "queue `{name}` has {} consumer(s){from}: a queue in use is never deleted; stop its consumers (or give --wait-for-consumers SECONDS) and apply again",
-            status.consumers
+        return Err(Failure::Refused(in_use(
+            name,
+            Some(status.consumers),
+            &status.consumer_connections,
         )));
     }
     Ok(())
+}
+
+/// The refusal of a queue that consumers use: how many (when known), from where.
+fn in_use(name: &str, consumers: Option<u64>, connections: &[String]) -> String {
+    let count = consumers
+        .map(|n| format!("{n} consumer(s)"))
+        .unwrap_or_else(|| "consumers".into());
+    let from = if connections.is_empty() {
+        String::new()
+    } else {
+        format!(" (from {})", connections.join(", "))
+    };
+    format!(
+        "queue `{name}` has {count}{from}: a queue in use is never deleted; stop its consumers (or give --wait-for-consumers SECONDS) and apply again"
+    )
 }
 
 /// The queue's status, refused when consumers use it.
@@ -155,14 +166,7 @@ async fn move_bindings<E: Executor>(ex: &mut E, from: &str, to: &str) -> Result<
 fn proof_failure(queue: &str, proof: &Proof) -> Option<String> {
     match proof {
         Proof::Vacant => None,
-        Proof::Consumers(who) => Some(format!(
-            "queue `{queue}` has consumers{}: a queue in use is never deleted; stop them (or give --wait-for-consumers SECONDS) and apply again",
-            if who.is_empty() {
-                String::new()
-            } else {
-                format!(" (from {})", who.join(", "))
-            }
-        )),
+        Proof::Consumers(who) => Some(in_use(queue, None, who)),
         Proof::Unacked(n) => Some(format!(
             "{n} message(s) of queue `{queue}` were delivered and are not acknowledged (a consumer that left without handing them back, or basic.get): deleting it would lose them; apply again once they are acknowledged or handed back"
         )),
@@ -228,10 +232,7 @@ async fn try_definition<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<(), 
         "declaring the new definition of `{}` (as `{}`)",
         new.name, check.name
     );
-    let how = match check.queue_type() {
-        QueueType::Classic => DeleteQueue::IfUnusedAndEmpty,
-        _ => DeleteQueue::AfterChecks,
-    };
+    let how = DeleteQueue::of(check.queue_type());
     // A scratch queue an interrupted run left, with another definition, goes first.
     if let Some(left) = ex
         .queue_definition(&check.name)
@@ -245,13 +246,11 @@ async fn try_definition<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<(), 
                 check.name
             )));
         }
-        let left_how = match left.queue_type() {
-            QueueType::Classic => DeleteQueue::IfUnusedAndEmpty,
-            _ => DeleteQueue::AfterChecks,
-        };
-        ex.delete_queue(&check.name, left_how).await.map_err(|e| {
-            refused_before(e, &format!("deleting the scratch queue `{}`", check.name))
-        })?;
+        ex.delete_queue(&check.name, DeleteQueue::of(left.queue_type()))
+            .await
+            .map_err(|e| {
+                refused_before(e, &format!("deleting the scratch queue `{}`", check.name))
+            })?;
     }
     ex.run(&Op::DeclareQueue(check.clone()))
         .await
