@@ -280,19 +280,19 @@ pub fn resolve(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Passwords that users paste unencoded: generated ones with `/`, `+`, `=`, and worse.
-    const NASTY: [&str; 3] = ["Zq/7@k:%Lm#?Rt y", "AbC/dEf+gh==", "p@ss w0rd,x"];
+    pub(crate) const NASTY: [&str; 3] = ["Zq/7@k:%Lm#?Rt y", "AbC/dEf+gh==", "p@ss w0rd,x"];
 
-    fn encoded(password: &str) -> String {
+    pub(crate) fn encoded(password: &str) -> String {
         percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
             .to_string()
     }
 
     /// Neither the password nor a 4-character piece of it.
-    fn assert_hidden(text: &str, password: &str) {
+    pub(crate) fn assert_hidden(text: &str, password: &str) {
         let chars: Vec<char> = password.chars().collect();
         for piece in chars.windows(4) {
             let piece: String = piece.iter().collect();

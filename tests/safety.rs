@@ -388,23 +388,11 @@ fn exchange_replace_restores_every_binding() {
         .find(|e| e["name"] == "ex")
         .unwrap();
     assert_eq!(ex["type"], "direct");
-    let mut found: Vec<(String, String)> = defs["bindings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["source"].as_str().unwrap().to_string(),
-                b["destination"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    found.sort();
     assert_eq!(
-        found,
+        bindings(&v),
         [
-            ("ex".to_string(), "q".to_string()),
-            ("up".into(), "ex".into())
+            ("ex".to_string(), "q".to_string(), "a".to_string()),
+            ("up".into(), "ex".into(), "up".into())
         ]
     );
     assert_eq!(queue_names(&v), ["q"], "no record left");

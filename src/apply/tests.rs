@@ -156,13 +156,18 @@ fn assert_swapped(fake: &FakeBroker, context: &str) {
             b.display_name()
         );
     }
+    assert_nothing_left(fake, context);
+    assert_no_loss(fake, context);
+}
+
+/// No holding queue, record or scratch queue of this tool is left on the broker.
+fn assert_nothing_left(fake: &FakeBroker, context: &str) {
     let own: Vec<String> = fake
         .queue_names()
         .into_iter()
         .filter(|n| n.starts_with("topology."))
         .collect();
     assert!(own.is_empty(), "{context}: left {own:?}");
-    assert_no_loss(fake, context);
 }
 
 /// The number of operations a clean run of the scenario takes.
@@ -211,12 +216,7 @@ fn a_killed_swap_then_another_definition_converges() {
             Value::Int(7000),
             "{context}"
         );
-        let own: Vec<String> = fake
-            .queue_names()
-            .into_iter()
-            .filter(|n| n.starts_with("topology."))
-            .collect();
-        assert!(own.is_empty(), "{context}: left {own:?}");
+        assert_nothing_left(&fake, &context);
         assert_no_loss(&fake, &context);
     }
 }
@@ -307,11 +307,7 @@ fn unacked_messages_without_consumers_refuse_the_replace_and_it_is_undone() {
         fake.queue("q").unwrap().arguments["x-message-ttl"],
         Value::Int(5000)
     );
-    assert!(
-        fake.queue_names()
-            .iter()
-            .all(|n| !n.starts_with("topology."))
-    );
+    assert_nothing_left(&fake, "refused and undone");
     for b in [binding("ex", "q", "a", Q), binding("other", "q", "x", Q)] {
         assert!(
             fake.bindings().contains(&b),
@@ -397,13 +393,7 @@ fn exchange_replace_restores_every_binding_whatever_step_fails() {
                     b.display_name()
                 );
             }
-            assert!(
-                fake.queue_names()
-                    .iter()
-                    .all(|n| !n.starts_with("topology.")),
-                "{context}: {:?}",
-                fake.queue_names()
-            );
+            assert_nothing_left(&fake, &context);
             assert_eq!(fake.messages("q"), 1, "{context}");
         }
     }

@@ -183,24 +183,7 @@ fn management_parts(url: &str, amqp: &AMQPUri) -> Result<(String, String, Secret
 mod tests {
     use super::*;
 
-    const NASTY: [&str; 3] = ["Zq/7@k:%Lm#?Rt y", "AbC/dEf+gh==", "p@ss w0rd,x"];
-
-    fn encoded(password: &str) -> String {
-        percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-    }
-
-    /// Neither the password nor a 4-character piece of it.
-    fn assert_hidden(text: &str, password: &str) {
-        let chars: Vec<char> = password.chars().collect();
-        for piece in chars.windows(4) {
-            let piece: String = piece.iter().collect();
-            assert!(
-                !text.contains(&piece),
-                "`{piece}` of the password in: {text}"
-            );
-        }
-    }
+    use crate::connection::tests::{NASTY, assert_hidden, encoded};
 
     #[test]
     fn vhost_and_default_management() {

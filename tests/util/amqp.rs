@@ -49,26 +49,11 @@ pub async fn publish(
     routing_key: &str,
     ids: impl IntoIterator<Item = u64>,
 ) -> Vec<u64> {
-    let ch = conn.create_channel().await.expect("a channel");
-    ch.confirm_select(ConfirmSelectOptions::default())
-        .await
-        .expect("confirms");
+    let ch = confirm_channel(conn).await;
     let mut pending = Vec::new();
     let mut out = Vec::new();
     for id in ids {
-        let confirm = ch
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                format!("msg-{id}").as_bytes(),
-                BasicProperties::default().with_delivery_mode(2),
-            )
-            .await
-            .expect("publish");
+        let confirm = send(&ch, exchange, routing_key, id).await.expect("publish");
         pending.push((id, confirm));
         if pending.len() >= 500 {
             out.extend(confirmed(&mut pending).await);
@@ -77,6 +62,35 @@ pub async fn publish(
     out.extend(confirmed(&mut pending).await);
     let _ = ch.close(200, "done".into()).await;
     out
+}
+
+/// A channel with publisher confirms on.
+async fn confirm_channel(conn: &Connection) -> Channel {
+    let ch = conn.create_channel().await.expect("a channel");
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    ch
+}
+
+/// Sends `msg-<id>`, persistent and mandatory; the confirm is the caller's to await.
+async fn send(
+    ch: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    id: u64,
+) -> lapin::Result<lapin::PublisherConfirm> {
+    ch.basic_publish(
+        exchange.into(),
+        routing_key.into(),
+        BasicPublishOptions {
+            mandatory: true,
+            ..Default::default()
+        },
+        format!("msg-{id}").as_bytes(),
+        BasicProperties::default().with_delivery_mode(2),
+    )
+    .await
 }
 
 async fn confirmed(pending: &mut Vec<(u64, lapin::PublisherConfirm)>) -> Vec<u64> {
@@ -98,26 +112,11 @@ pub async fn publish_until(
     first: u64,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> (Vec<u64>, Vec<u64>) {
-    let ch = conn.create_channel().await.expect("a channel");
-    ch.confirm_select(ConfirmSelectOptions::default())
-        .await
-        .expect("confirms");
+    let ch = confirm_channel(conn).await;
     let (mut ok, mut lost) = (Vec::new(), Vec::new());
     let mut id = first;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let r = ch
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                format!("msg-{id}").as_bytes(),
-                BasicProperties::default().with_delivery_mode(2),
-            )
-            .await;
-        match r {
+        match send(&ch, exchange, routing_key, id).await {
             Ok(c) => match c.await {
                 Ok(Confirmation::Ack(None)) => ok.push(id),
                 _ => lost.push(id),
