@@ -18,28 +18,31 @@ impl Rng {
     }
 }
 
-fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> Vec<u8> {
-    const PIECES: &[&[u8]] = &[
-        b"<",
-        b">",
-        b"&",
-        b"\"",
-        b"</config>",
-        b"<exchange",
-        b"&#0;",
-        b"\xff",
-        b"\xef\xbb\xbf",
-        b"<!DOCTYPE x [<!ENTITY e \"e\">]>",
-        b"xsi:type=\"number\"",
-        b"-1",
-        b"<![CDATA[",
-    ];
+/// Pieces of XML that make interesting damage.
+const XML_PIECES: &[&[u8]] = &[
+    b"<",
+    b">",
+    b"&",
+    b"\"",
+    b"</config>",
+    b"<exchange",
+    b"&#0;",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"<!DOCTYPE x [<!ENTITY e \"e\">]>",
+    b"xsi:type=\"number\"",
+    b"-1",
+    b"<![CDATA[",
+];
+
+/// Cuts, inserts one of `pieces`, flips a byte, or repeats a run, 1 to 4 times.
+fn mutate(rng: &mut Rng, mut bytes: Vec<u8>, pieces: &[&[u8]]) -> Vec<u8> {
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
         match rng.below(4) {
             0 => bytes.truncate(at),
             1 => {
-                let p = PIECES[rng.below(PIECES.len())];
+                let p = pieces[rng.below(pieces.len())];
                 bytes.splice(at..at, p.iter().copied());
             }
             2 if at < bytes.len() => bytes[at] = rng.next() as u8,
@@ -80,7 +83,7 @@ fn mutated_fixtures_never_panic() {
     for file in &files {
         let original = std::fs::read(file).unwrap();
         for _ in 0..150 {
-            std::fs::write(&target, mutate(&mut rng, original.clone())).unwrap();
+            std::fs::write(&target, mutate(&mut rng, original.clone(), XML_PIECES)).unwrap();
             let loaded = topology::load::load(std::slice::from_ref(&target), "amqp")
                 .expect("the file is readable");
             // Rendering touches every span: none may be out of its file.
@@ -88,5 +91,43 @@ fn mutated_fixtures_never_panic() {
             let _ =
                 topology::render::diagnostics::render(&loaded.diagnostics, &loaded.sources, false);
         }
+    }
+}
+
+/// The PHP array reader (config.php, env.php) never panics, whatever it is given.
+#[test]
+fn mutated_php_files_never_panic() {
+    const PHP_PIECES: &[&[u8]] = &[
+        b"[",
+        b"]",
+        b"(",
+        b")",
+        b"'",
+        b"\"",
+        b"\\",
+        b"$",
+        b"{$",
+        b"=>",
+        b",",
+        b".",
+        b"-",
+        b"1e",
+        b"0x",
+        b"/*",
+        b"*/",
+        b"//",
+        b"#",
+        b"\n",
+        b"array(",
+        b"?>",
+        "é".as_bytes(),
+        b"9999999999999999999999",
+        b"<<<",
+    ];
+    let original = "<?php\n/** doc */\nreturn [\n  'queue' => ['amqp' => ['host' => \"h\\n\", 'port' => 5672, 'ssl' => 'true'], # c\n    'x' => array(1, -2.5e3, true, null, 'it\\'s')],\n  // line\n  '5' => 'five',\n];\n";
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    for _ in 0..20_000 {
+        let bytes = mutate(&mut rng, original.as_bytes().to_vec(), PHP_PIECES);
+        let _ = topology::source::php::parse_return(&String::from_utf8_lossy(&bytes));
     }
 }

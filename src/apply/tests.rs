@@ -77,6 +77,15 @@ fn pending_changes(fake: &FakeBroker, want: &ConnectionSpecs) -> Vec<String> {
         .collect()
 }
 
+/// The message of the refused step.
+fn refusal(steps: &[Step]) -> &str {
+    steps
+        .iter()
+        .find(|s| s.status == Status::Refused)
+        .and_then(|s| s.message.as_deref())
+        .expect("a refused step says why")
+}
+
 /// Every message published is on the broker; none was destroyed or found no queue.
 fn assert_no_loss(fake: &FakeBroker, context: &str) {
     assert!(
@@ -271,14 +280,9 @@ fn consumers_holding_messages_refuse_the_replace_and_nothing_changes() {
     let before = fake.snapshot();
     let (ending, steps) = apply_once(&mut fake, &want, false);
     assert_eq!(ending, Ending::Refused);
-    let refused = steps.iter().find(|s| s.status == Status::Refused).unwrap();
     assert!(
-        refused
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("magento-consumer@10.0.0.7"),
-        "{refused:?}"
+        refusal(&steps).contains("magento-consumer@10.0.0.7"),
+        "{steps:?}"
     );
     assert_eq!(fake.snapshot(), before, "nothing changed");
     fake.consumers_leave("q");
@@ -294,15 +298,7 @@ fn unacked_messages_without_consumers_refuse_the_replace_and_it_is_undone() {
     fake.consumers_cancel("q");
     let (ending, steps) = apply_once(&mut fake, &want, false);
     assert_eq!(ending, Ending::Refused, "{steps:?}");
-    let refused = steps.iter().find(|s| s.status == Status::Refused).unwrap();
-    assert!(
-        refused
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("not acknowledged"),
-        "{refused:?}"
-    );
+    assert!(refusal(&steps).contains("not acknowledged"), "{steps:?}");
     assert_eq!(
         fake.queue("q").unwrap().arguments["x-message-ttl"],
         Value::Int(5000)
