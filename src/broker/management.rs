@@ -198,13 +198,6 @@ impl Definitions {
     }
 }
 
-/// Definitions JSON (as exported for one vhost, or as imported) → specs.
-pub fn specs_from_definitions(doc: &serde_json::Value) -> ConnectionSpecs {
-    Definitions::deserialize(doc)
-        .map(|d| d.specs())
-        .unwrap_or_default()
-}
-
 /// Path segments are encoded whole (`/` in a vhost or queue name included).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -300,10 +293,11 @@ impl Api {
             .await
     }
 
-    /// Every queue of the vhost with its usage statistics (no message rates).
+    /// Every queue of the vhost with its unacknowledged messages (the one statistic that
+    /// AMQP cannot count; only these columns are sent).
     pub async fn queues_usage(&self) -> Result<Vec<QueueDef>, ReadError> {
         let path = format!(
-            "/queues/{}?disable_stats=false&columns=name,durable,auto_delete,arguments,messages_ready,messages_unacknowledged,consumers",
+            "/queues/{}?disable_stats=false&columns=name,messages_unacknowledged",
             seg(&self.vhost)
         );
         Ok(self.get(&path).await?.unwrap_or_default())
@@ -412,7 +406,7 @@ mod tests {
             "bindings": [{"source": "e", "destination": "q", "destination_type": "queue",
                           "routing_key": "k"}]
         });
-        let specs = specs_from_definitions(&doc);
+        let specs = Definitions::deserialize(&doc).unwrap().specs();
         let a = &specs.queues[0].arguments;
         assert_eq!(a["x-message-ttl"], Value::Int(5000));
         assert_eq!(a["x"], Value::Float(1.5));
