@@ -347,27 +347,32 @@ pub async fn queue_counts(
     timeout: Duration,
 ) -> Result<Option<(u32, u32)>, String> {
     let ch = within(timeout, "opening a channel", conn.create_channel()).await?;
+    let r = passive_declare(&ch, queue, timeout).await;
+    close_channel(&ch, timeout).await;
+    match r {
+        Ok(q) => Ok(Some((q.message_count(), q.consumer_count()))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A passive declare of `queue` on `ch`: the broker's exact count of its ready messages
+/// and consumers; 404 when it does not exist.
+pub async fn passive_declare(
+    ch: &Channel,
+    queue: &str,
+    timeout: Duration,
+) -> Result<lapin::Queue, OpError> {
     let opts = QueueDeclareOptions {
         passive: true,
         ..Default::default()
     };
-    let r = within_raw(
+    bounded(
         timeout,
+        &format!("counting queue `{queue}`"),
         ch.queue_declare(queue.into(), opts, FieldTable::default()),
     )
     .await
-    .map_err(|_| {
-        format!(
-            "counting queue `{queue}`: no answer within {}s",
-            timeout.as_secs()
-        )
-    })?;
-    close_channel(&ch, timeout).await;
-    match r {
-        Ok(q) => Ok(Some((q.message_count(), q.consumer_count()))),
-        Err(e) if describe(&e).contains("NOT_FOUND") || describe(&e).starts_with("404") => Ok(None),
-        Err(e) => Err(describe(&e)),
-    }
 }
 
 /// `f`, or an error when the broker does not answer within `timeout`.

@@ -13,12 +13,12 @@ use std::time::Duration;
 use futures_lite::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, QueueDeclareOptions,
+    ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, PublisherConfirm};
 
-use super::amqp::{bounded, op_error};
+use super::amqp::{bounded, op_error, passive_declare};
 use super::management::Api;
 use crate::apply::executor::{OpError, Proof, Vacated};
 
@@ -139,17 +139,7 @@ async fn with_channels(
 }
 
 async fn ready(ch: &Channel, queue: &str, timeout: Duration) -> Result<u32, OpError> {
-    let opts = QueueDeclareOptions {
-        passive: true,
-        ..Default::default()
-    };
-    let q = bounded(
-        timeout,
-        "counting messages",
-        ch.queue_declare(queue.into(), opts, FieldTable::default()),
-    )
-    .await?;
-    Ok(q.message_count())
+    Ok(passive_declare(ch, queue, timeout).await?.message_count())
 }
 
 /// Whether a statistics sample shows the queue vacant under our exclusive consumer.
