@@ -118,7 +118,18 @@ pub(crate) fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Loads the files, or prints the usage error and gives its exit code.
 pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> {
-    load(&paths_or_cwd(paths), &cli.default_connection).map_err(|e| {
+    let options = crate::load::Options {
+        default_connection: cli.default_connection.clone(),
+        dialect: cli.dialect,
+        magento_root: cli.magento_root.clone(),
+    };
+    // With --magento-root, no PATH means the install alone.
+    let paths = if paths.is_empty() && cli.magento_root.is_some() {
+        Vec::new()
+    } else {
+        paths_or_cwd(paths)
+    };
+    load(&paths, &options).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
     })

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::lint::Dialect;
 use crate::secret::Secret;
 
 /// Provision RabbitMQ from Magento-style queue_topology.xml files: lint them, plan the
@@ -14,9 +15,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The connection of an <exchange> or <queue> that names none.
-    #[arg(long, global = true, default_value = "amqp", value_name = "NAME")]
-    pub default_connection: String,
+    /// The connection of an <exchange> or <queue> that names none [default: a Magento
+    /// install's (env.php), else amqp]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub default_connection: Option<String>,
+
+    /// magento: what Magento refuses is an error; rabbitmq: every exchange type and
+    /// exchange-to-exchange bindings.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Dialect::Magento,
+        env = "TOPOLOGY_DIALECT"
+    )]
+    pub dialect: Dialect,
+
+    /// Read DIR as a Magento install (also found by its app/etc/config.php when given as PATH).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub magento_root: Option<PathBuf>,
 
     /// Print only errors.
     #[arg(short, long, global = true)]

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::lint::Dialect;
+
 use crate::communication::SyncTopics;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{MergeInput, Topology, merge};
@@ -17,12 +19,49 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// The Magento installs among the PATHs: which modules were read, in which order.
     pub installs: Vec<source::InstallReport>,
+    /// The connection of an element that names none: `--default-connection`, else a Magento
+    /// install's (env.php), else `amqp`.
+    pub default_connection: String,
 }
+
+/// How to read the files.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--default-connection`; None: the Magento install's (env.php `queue`), else `amqp`.
+    pub default_connection: Option<String>,
+    pub dialect: Dialect,
+    /// `--magento-root`: a Magento install, read first (an error if it is not one).
+    pub magento_root: Option<PathBuf>,
+}
+
+impl Options {
+    /// The default dialect with `default_connection`.
+    pub fn with_default_connection(name: &str) -> Options {
+        Options {
+            default_connection: Some(name.to_string()),
+            ..Options::default()
+        }
+    }
+}
+
+/// The connection name used when neither the files nor env.php say one.
+pub const DEFAULT_CONNECTION: &str = "amqp";
 
 /// Reads, merges and lints the files under `paths`. Fails only when a path cannot be read
 /// (a usage error); every problem inside a file is a diagnostic.
-pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathError> {
-    let found = source::discover(paths)?;
+pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
+    let found = source::discover(paths, options.magento_root.as_deref())?;
+    // Magento's DefaultValueProvider: env.php's default connection.
+    let default_connection = options
+        .default_connection
+        .clone()
+        .or_else(|| {
+            found
+                .installs
+                .iter()
+                .find_map(|i| i.brokers.as_ref().map(|b| b.default_connection.clone()))
+        })
+        .unwrap_or_else(|| DEFAULT_CONNECTION.to_string());
     let (topology_files, communication_files) = (found.topology, found.communication);
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
@@ -52,6 +91,7 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
                     "no queue_topology.xml under {}",
                     paths
                         .iter()
+                        .chain(options.magento_root.iter())
                         .map(|p| format!("`{}`", p.display()))
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -94,11 +134,11 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
     drop(comm_docs);
     let (topology, mut d) = merge(MergeInput {
         files: decls,
-        default_connection,
+        default_connection: &default_connection,
         sync_topics: &sync_topics,
     });
     diagnostics.append(&mut d);
-    diagnostics.extend(lint::lint(&topology));
+    diagnostics.extend(lint::lint(&topology, options.dialect));
     // Stable: by file and position; diagnostics without a place first.
     diagnostics.sort_by_key(|d| d.primary().map(|s| (s.file, s.start)));
     Ok(Loaded {
@@ -106,5 +146,6 @@ pub fn load(paths: &[PathBuf], default_connection: &str) -> Result<Loaded, PathE
         topology,
         diagnostics,
         installs: found.installs,
+        default_connection,
     })
 }

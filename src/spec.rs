@@ -171,7 +171,7 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
             key: BindingKey {
                 source: b.source.clone(),
                 destination: b.destination.value.clone(),
-                destination_type: b.destination_type,
+                destination_type: b.destination_type.value,
                 routing_key: b.routing_key.value.clone(),
             },
             arguments: arg_map(&b.arguments),

@@ -368,10 +368,21 @@ fn saved_plan_and_stale_plan() {
     let saved = dir.path().join("plan.json");
     let s = saved.to_str().unwrap();
     let url = v.url();
-    let out = run(&["plan", "fixtures/outbox", "--connection", &url, "--out", s]);
+    let out = run(&[
+        "plan",
+        "--dialect",
+        "rabbitmq",
+        "fixtures/outbox",
+        "--connection",
+        &url,
+        "--out",
+        s,
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let ok = run(&[
         "apply",
+        "--dialect",
+        "rabbitmq",
         "fixtures/outbox",
         "--connection",
         &url,
@@ -439,6 +450,8 @@ fn unreachable_or_refused_is_69() {
         let start = Instant::now();
         let out = run(&[
             "plan",
+            "--dialect",
+            "rabbitmq",
             "fixtures/outbox",
             "--connection",
             url,
@@ -455,6 +468,8 @@ fn unreachable_or_refused_is_69() {
         assert!(!out.stderr.contains("wrong-secret") && !out.stdout.contains("wrong-secret"));
         let applied = run(&[
             "apply",
+            "--dialect",
+            "rabbitmq",
             "fixtures/outbox",
             "--connection",
             url,
@@ -617,6 +632,8 @@ fn cluster_urls_fall_through_to_a_live_node() {
     );
     let out = run(&[
         "apply",
+        "--dialect",
+        "rabbitmq",
         "fixtures/outbox",
         "--connection",
         &url,
@@ -632,6 +649,8 @@ fn cluster_urls_fall_through_to_a_live_node() {
 fn unreadable_tls_file_is_a_usage_error() {
     let out = run(&[
         "plan",
+        "--dialect",
+        "rabbitmq",
         "fixtures/outbox",
         "--connection",
         "amqp=amqps://guest:guest@127.0.0.1:5671/%2f",
@@ -646,7 +665,11 @@ fn unreadable_tls_file_is_a_usage_error() {
 #[test]
 fn apply_json_matches_the_schema() {
     let v = Vhost::new("applyjson");
-    let out = apply(&v, "fixtures/outbox", &["--format", "json"]);
+    let out = apply(
+        &v,
+        "fixtures/outbox",
+        &["--format", "json", "--dialect", "rabbitmq"],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     let schema: serde_json::Value = serde_json::from_str(

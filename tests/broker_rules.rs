@@ -12,7 +12,7 @@ use topology::model::Topology;
 use topology::spec;
 
 fn lint_errors(topology: &Topology) -> bool {
-    topology::lint::lint(topology)
+    topology::lint::lint(topology, topology::lint::Dialect::Rabbitmq)
         .iter()
         .any(|d| d.severity == Severity::Error && d.code.as_str() != "undeclared-exchange")
 }
@@ -29,7 +29,7 @@ fn lint_agrees_with_the_broker() {
         "fixtures/outbound-queue",
         "fixtures/two-connections",
     ] {
-        let loaded = topology::load::load(&[util::root().join(fixture)], "amqp").unwrap();
+        let loaded = topology::load::load(&[util::root().join(fixture)], &rabbitmq()).unwrap();
         for queue in loaded
             .topology
             .queues
@@ -73,7 +73,7 @@ fn reserved_exchange_names() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let endpoint = Endpoint::parse("amqp", &v.url()[5..], None).unwrap();
     let loaded =
-        topology::load::load(&[util::root().join("fixtures/bad/topology")], "amqp").unwrap();
+        topology::load::load(&[util::root().join("fixtures/bad/topology")], &rabbitmq()).unwrap();
     assert!(
         loaded
             .diagnostics
@@ -95,4 +95,12 @@ fn reserved_exchange_names() {
             .map_err(|e| amqp::describe(&e))
     });
     assert!(answer.unwrap_err().contains("ACCESS_REFUSED"));
+}
+
+/// These rules are RabbitMQ's: every exchange type and exchange-to-exchange bindings.
+fn rabbitmq() -> topology::load::Options {
+    topology::load::Options {
+        dialect: topology::load::Dialect::Rabbitmq,
+        ..topology::load::Options::with_default_connection("amqp")
+    }
 }

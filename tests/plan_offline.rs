@@ -117,18 +117,38 @@ fn detailed_exitcode_offline() {
             "plan",
             "--offline",
             "--detailed-exitcode",
+            "--dialect",
+            "rabbitmq",
             "fixtures/outbox"
         ])
         .code,
         2
     );
-    assert_eq!(run(&["plan", "--offline", "fixtures/outbox"]).code, 0);
+    assert_eq!(
+        run(&[
+            "plan",
+            "--offline",
+            "--dialect",
+            "rabbitmq",
+            "fixtures/outbox"
+        ])
+        .code,
+        0
+    );
 }
 
 /// Without any URL, plan needs no broker and shows everything as `create`.
 #[test]
 fn no_url_means_offline() {
-    let doc = run(&["plan", "--format", "json", "fixtures/outbox"]).json();
+    let doc = run(&[
+        "plan",
+        "--format",
+        "json",
+        "--dialect",
+        "rabbitmq",
+        "fixtures/outbox",
+    ])
+    .json();
     let actions: Vec<&str> = doc["changes"]
         .as_array()
         .unwrap()

@@ -84,8 +84,11 @@ fn mutated_fixtures_never_panic() {
         let original = std::fs::read(file).unwrap();
         for _ in 0..150 {
             std::fs::write(&target, mutate(&mut rng, original.clone(), XML_PIECES)).unwrap();
-            let loaded = topology::load::load(std::slice::from_ref(&target), "amqp")
-                .expect("the file is readable");
+            let loaded = topology::load::load(
+                std::slice::from_ref(&target),
+                &topology::load::Options::with_default_connection("amqp"),
+            )
+            .expect("the file is readable");
             // Rendering touches every span: none may be out of its file.
             let _ = topology::render::json::lint(&loaded.diagnostics, &loaded.sources);
             let _ =

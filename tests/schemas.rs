@@ -51,7 +51,16 @@ fn plan_json_matches_its_schema() {
 #[test]
 fn plan_schema_is_not_vacuous() {
     let v = validator("plan.schema.json");
-    let mut doc = run(&["plan", "--offline", "--format", "json", "fixtures/outbox"]).json();
+    let mut doc = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "--dialect",
+        "rabbitmq",
+        "fixtures/outbox",
+    ])
+    .json();
     doc["changes"][0]["action"] = "bogus".into();
     assert!(!v.is_valid(&doc));
 }

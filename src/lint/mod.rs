@@ -6,6 +6,9 @@
 //! in their own stages; this one sees the whole topology.
 
 mod arguments;
+mod magento;
+
+pub use magento::Dialect;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -17,9 +20,14 @@ use crate::source::Span;
 /// Longest name or routing key AMQP carries (a short string).
 const MAX_NAME_BYTES: usize = 255;
 
-/// Every finding about the merged topology, in a stable order (exchanges, queues, bindings).
-pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
+/// Every finding about the merged topology, in a stable order (Magento's refusals in the
+/// Magento dialect, then exchanges, queues, bindings).
+pub fn lint(topology: &Topology, dialect: Dialect) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let magento = dialect == Dialect::Magento;
+    if magento {
+        magento::check(topology, &mut out);
+    }
     let declared: HashSet<(&str, &str)> = topology
         .exchanges
         .iter()
@@ -48,7 +56,8 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         reserved(name, "exchange", ex.name.span, &mut out);
         too_long(name, "exchange name", ex.name.span, &mut out);
         let kind = ex.kind.value.as_str();
-        if !EXCHANGE_TYPES.contains(&kind) && !kind.starts_with("x-") {
+        // (Magento's dialect refuses every type but topic above.)
+        if !magento && !EXCHANGE_TYPES.contains(&kind) && !kind.starts_with("x-") {
             out.push(
                 Diagnostic::error(
                     Code::ExchangeType,
@@ -123,7 +132,8 @@ pub fn lint(topology: &Topology) -> Vec<Diagnostic> {
         {
             arguments::check_x_match(arg, &b.source, &mut out);
         }
-        if b.destination_type != DestinationType::Exchange || b.disabled {
+        // (Magento's dialect refuses exchange destinations above.)
+        if magento || b.destination_type.value != DestinationType::Exchange || b.disabled {
             continue;
         }
         let dest = &b.destination.value;

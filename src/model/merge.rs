@@ -217,7 +217,7 @@ fn merge_queue(into: &mut QueueDecl, from: QueueDecl) {
 fn merge_bindings(earlier: Vec<Binding>, later: Vec<Binding>) -> Vec<Binding> {
     let key = |b: &Binding| {
         (
-            b.destination_type,
+            b.destination_type.value,
             b.destination.value.clone(),
             b.routing_key.value.clone(),
         )
@@ -354,8 +354,8 @@ fn finish_exchange(
             connection: exchange.connection.value.clone(),
             destination_type: b
                 .destination_type
-                .map(|d| d.value)
-                .unwrap_or(DestinationType::Queue),
+                .unwrap_or_else(|| Spanned::new(DestinationType::Queue, b.span)),
+            topic_given: b.topic.is_some(),
             routing_key: b
                 .topic
                 .unwrap_or_else(|| Spanned::new(String::new(), b.span)),
@@ -366,7 +366,7 @@ fn finish_exchange(
             span: b.span,
         };
         let key = (
-            binding.destination_type,
+            binding.destination_type.value,
             binding.destination.value.clone(),
             binding.routing_key.value.clone(),
         );
@@ -434,7 +434,7 @@ fn infer_queues(
         }
     };
     for binding in &topology.bindings {
-        if binding.destination_type != DestinationType::Queue {
+        if binding.destination_type.value != DestinationType::Queue {
             continue;
         }
         let inferred = |name: String, origin: Origin| Queue {
@@ -599,7 +599,11 @@ mod tests {
             )
             .unwrap();
         }
-        load(&[dir.path().to_path_buf()], "amqp").unwrap()
+        load(
+            &[dir.path().to_path_buf()],
+            &crate::load::Options::with_default_connection("amqp"),
+        )
+        .unwrap()
     }
 
     fn codes(d: &[Diagnostic]) -> Vec<Code> {

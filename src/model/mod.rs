@@ -214,9 +214,13 @@ pub struct Binding {
     pub id: Spanned<String>,
     pub source: String,
     pub connection: String,
-    pub destination_type: DestinationType,
+    /// Spanned at the binding element when the attribute is not written.
+    pub destination_type: Spanned<DestinationType>,
     pub destination: Spanned<String>,
     pub routing_key: Spanned<String>,
+    /// Whether a `topic` attribute was written (an empty routing key otherwise). Magento
+    /// refuses a binding of a topic exchange without one.
+    pub topic_given: bool,
     pub disabled: bool,
     pub arguments: Arguments,
     pub span: Span,
@@ -286,6 +290,6 @@ fn binding_key(b: &Binding) -> (&str, &str, &str, &str, DestinationType) {
         &b.source,
         &b.destination.value,
         &b.routing_key.value,
-        b.destination_type,
+        b.destination_type.value,
     )
 }

@@ -152,7 +152,7 @@ pub fn topology(t: &Topology) -> TopologyJson {
                 connection: b.connection.clone(),
                 source: b.source.clone(),
                 destination: b.destination.value.clone(),
-                destination_type: b.destination_type.as_str(),
+                destination_type: b.destination_type.value.as_str(),
                 routing_key: b.routing_key.value.clone(),
                 arguments: b.arguments.to_json(),
             })

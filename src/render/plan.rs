@@ -145,11 +145,11 @@ pub fn install(report: &crate::source::InstallReport) -> String {
         report.root.display(),
         report.modules.len()
     );
-    for (i, (name, topology)) in report.modules.iter().enumerate() {
-        let file = if topology.is_some() {
-            " (etc/queue_topology.xml)"
+    for (i, (name, files)) in report.modules.iter().enumerate() {
+        let file = if files.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", files.join(", "))
         };
         let _ = writeln!(out, "  {:>3}. {name}{file}", i + 1);
     }

@@ -76,6 +76,9 @@ pub struct Module {
     pub enabled: bool,
     /// `<dir>/etc/queue_topology.xml`, when it exists.
     pub topology: Option<PathBuf>,
+    /// `<dir>/etc/queue_topology.queues.xml` ([`super::QUEUES_FILE`]), when it exists: read by
+    /// this tool only, after `topology`.
+    pub queues: Option<PathBuf>,
     /// `<dir>/etc/communication.xml`, when it exists.
     pub communication: Option<PathBuf>,
 }
@@ -192,7 +195,8 @@ pub fn read_install(root: &Path) -> Result<Install, InstallError> {
         }
         let file = |rel: &str| Some(dir.join(rel)).filter(|p| p.is_file());
         modules.push(Module {
-            topology: file("etc/queue_topology.xml"),
+            topology: file(&format!("etc/{}", super::TOPOLOGY_FILE)),
+            queues: file(&format!("etc/{}", super::QUEUES_FILE)),
             communication: file("etc/communication.xml"),
             name,
             dir: dir.clone(),

@@ -14,6 +14,15 @@ use std::path::{Path, PathBuf};
 pub mod magento;
 pub mod php;
 
+/// The file Magento reads in each module's `etc/`.
+pub const TOPOLOGY_FILE: &str = "queue_topology.xml";
+
+/// A file this tool reads beside [`TOPOLOGY_FILE`] and Magento never does: the place for
+/// first-class `<queue>` elements, which Magento's schema validation (developer mode) would
+/// reject in `queue_topology.xml`. Read right after the `queue_topology.xml` of its
+/// directory (or module), in the same format.
+pub const QUEUES_FILE: &str = "queue_topology.queues.xml";
+
 /// Files larger than this are refused with a diagnostic instead of being read.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -203,8 +212,9 @@ pub struct Discovered {
 #[derive(Debug)]
 pub struct InstallReport {
     pub root: PathBuf,
-    /// Enabled modules, in Magento's order, with the topology file each has (if any).
-    pub modules: Vec<(String, Option<PathBuf>)>,
+    /// Enabled modules, in Magento's order, with the topology files each has (paths relative
+    /// to the module: `etc/queue_topology.xml`, `etc/queue_topology.queues.xml`).
+    pub modules: Vec<(String, Vec<String>)>,
     pub skipped: Vec<magento::Skipped>,
     /// What could not be read without PHP, and other doubts.
     pub warnings: Vec<String>,
@@ -221,8 +231,26 @@ pub struct InstallReport {
 /// `etc/communication.xml` of its enabled modules, in Magento's module order, and nothing
 /// when Magento_Amqp is disabled. Any other directory is searched recursively for
 /// `queue_topology.xml`, in path order, with the `communication.xml` beside each.
-pub fn discover(paths: &[PathBuf]) -> Result<Discovered, PathError> {
+///
+/// `magento_root` (`--magento-root`) is read first, as an install; it is an error when it
+/// holds no `app/etc/config.php`.
+pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discovered, PathError> {
     let mut out = Discovered::default();
+    if let Some(root) = magento_root {
+        if !root.is_dir() {
+            return Err(PathError {
+                path: root.display().to_string(),
+                reason: "no such directory (given with --magento-root)".to_string(),
+            });
+        }
+        if !magento::is_install(root) {
+            return Err(PathError {
+                path: root.display().to_string(),
+                reason: "--magento-root names it, but it is not a Magento install: it has no app/etc/config.php".to_string(),
+            });
+        }
+        read_install(root, &mut out)?;
+    }
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| PathError {
             path: path.display().to_string(),
@@ -267,13 +295,19 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
     let provisions = install.provisions();
     let mut modules = Vec::new();
     for m in install.enabled() {
-        modules.push((m.name.clone(), m.topology.clone()));
+        let files: Vec<&PathBuf> = m.topology.iter().chain(&m.queues).collect();
+        modules.push((
+            m.name.clone(),
+            files
+                .iter()
+                .filter_map(|f| f.strip_prefix(&m.dir).ok())
+                .map(|f| f.display().to_string())
+                .collect(),
+        ));
         if !provisions {
             continue;
         }
-        if let Some(t) = &m.topology {
-            out.topology.push(t.clone());
-        }
+        out.topology.extend(files.into_iter().cloned());
         // Magento reads every enabled module's communication.xml, also without a topology.
         if let Some(c) = &m.communication
             && !out.communication.contains(c)
@@ -298,7 +332,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect();
-    entries.sort();
+    // Sorted by name, except that queue_topology.queues.xml comes right after the
+    // queue_topology.xml of its directory (the tool's file adds to Magento's, as in an
+    // install), not before it.
+    entries.sort_by_cached_key(|p| {
+        let mut key = p.clone().into_os_string();
+        if p.file_name().is_some_and(|n| n == QUEUES_FILE) {
+            key = p.with_file_name(TOPOLOGY_FILE).into_os_string();
+            key.push("\u{1}");
+        }
+        key
+    });
     for path in entries {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
@@ -308,7 +352,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
         if meta.is_dir() {
             walk(&path, out)?;
-        } else if path.file_name().is_some_and(|n| n == "queue_topology.xml") {
+        } else if path
+            .file_name()
+            .is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE)
+        {
             out.push(path);
         }
     }
