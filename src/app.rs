@@ -193,6 +193,9 @@ pub(crate) struct Brokers {
     pub endpoints: Vec<crate::broker::Endpoint>,
     pub snapshot: Option<crate::broker::Snapshot>,
     pub tls: crate::broker::Tls,
+    /// Connections that are not provisioned, with the reason: not AMQP in a Magento
+    /// install's env.php (e.g. `db`, Magento's MySQL queue) and given no URL.
+    pub not_amqp: BTreeMap<String, String>,
 }
 
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
@@ -232,6 +235,7 @@ pub(crate) fn read_brokers(
         })?;
         urls.amqp.insert(connection.name.clone(), url);
     }
+    let not_amqp = not_amqp(&names, installs, &urls);
     let endpoints = urls.endpoints(names.iter()).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
@@ -246,6 +250,7 @@ pub(crate) fn read_brokers(
             endpoints,
             snapshot: None,
             tls,
+            not_amqp,
         });
     }
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
@@ -265,7 +270,45 @@ pub(crate) fn read_brokers(
         endpoints,
         snapshot: Some(snapshot),
         tls,
+        not_amqp,
     })
+}
+
+/// The connections of `names` that a Magento install's env.php does not make AMQP ones
+/// (Amqp/ConnectionTypeResolver: `amqp` when `queue/amqp` is set, and the keys of
+/// `queue/connections`) and that no flag or variable gives a URL: Magento never declares
+/// their entities on RabbitMQ, so neither do we.
+fn not_amqp(
+    names: &[String],
+    installs: &[crate::source::InstallReport],
+    urls: &crate::broker::Urls,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for install in installs.iter().filter(|i| i.provisions) {
+        let amqp: Vec<&str> = install
+            .brokers
+            .iter()
+            .flat_map(|b| b.connections.iter().map(|c| c.name.as_str()))
+            .collect();
+        for name in names {
+            if amqp.contains(&name.as_str()) || urls.amqp.contains_key(name) {
+                continue;
+            }
+            let db = if name == "db" {
+                " (`db` is Magento's MySQL queue)"
+            } else {
+                ""
+            };
+            out.entry(name.clone()).or_insert_with(|| {
+                format!(
+                    "connection `{name}` is not an AMQP connection in {}{db}: Magento does not declare it on RabbitMQ (give --connection {name}=URL or {} to provision it anyway)",
+                    install.root.join("app/etc/env.php").display(),
+                    crate::connection::env_var("CONNECTION", name)
+                )
+            });
+        }
+    }
+    out
 }
 
 /// Plans from what was read (or everything `create` offline).
@@ -281,6 +324,13 @@ pub(crate) fn make_plan(
             .map(|c| (c.clone(), ConnectionState::Offline))
             .collect(),
     };
+    let mut states = states;
+    for (connection, why) in &brokers.not_amqp {
+        states.insert(
+            connection.clone(),
+            ConnectionState::NotProvisioned(why.clone()),
+        );
+    }
     plan::plan(desired, &states, prune)
 }
 

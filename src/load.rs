@@ -8,7 +8,7 @@ pub use crate::lint::Dialect;
 use crate::communication::SyncTopics;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{MergeInput, Topology, merge};
-use crate::source::{self, PathError, SourceKind, Sources, Span};
+use crate::source::{self, PathError, Source, SourceKind, Sources, Span};
 use crate::{lint, schema, syntax};
 
 /// Everything known after reading and checking the files.
@@ -100,8 +100,16 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
             .with_help("give the files, or directories holding them (searched recursively)"),
         );
     }
+    // Magento's RemoteService topology reader adds the `magento` exchange to what the
+    // modules declare, on the default connection, in every install that provisions.
+    let mut reads: Vec<Source> = Vec::with_capacity(topology_files.len() + 1);
+    if found.installs.iter().any(|i| i.provisions) {
+        reads.push(remote_service_exchange(&default_connection));
+    }
     for path in &topology_files {
-        let src = source::read(path, SourceKind::Topology)?;
+        reads.push(source::read(path, SourceKind::Topology)?);
+    }
+    for src in reads {
         let id = sources.add(src);
         let src = sources.get(id);
         if let Some(reason) = &src.read_error {
@@ -148,4 +156,24 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
         installs: found.installs,
         default_connection,
     })
+}
+
+/// The exchange Magento's RemoteService topology reader
+/// (`Magento\Framework\MessageQueue\Topology\Config\RemoteService\Reader`) declares in every
+/// install: `magento` (DefaultValueProvider::getExchange), topic, durable, on the default
+/// connection. It is read first, as a file of its own, so that a module declaring `magento`
+/// on the same connection adds its bindings to it. (The bindings that reader derives from
+/// remote-service preferences in di.xml are not read.)
+fn remote_service_exchange(default_connection: &str) -> Source {
+    let connection = default_connection
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    Source::new(
+        "(Magento's RemoteService topology reader)".to_string(),
+        format!(
+            "<config>\n    <exchange name=\"magento\" type=\"topic\" connection=\"{connection}\" durable=\"true\" autoDelete=\"false\" internal=\"false\"/>\n</config>\n"
+        ),
+        SourceKind::Topology,
+    )
 }

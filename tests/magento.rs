@@ -16,25 +16,25 @@ fn an_install_reads_its_enabled_modules_only() {
         "fixtures/magento-install",
     ])
     .json();
-    let names = |kind: &str| -> Vec<String> {
-        doc["topology"][kind]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}",
-                    e["connection"].as_str().unwrap(),
-                    e["name"].as_str().or(e["destination"].as_str()).unwrap()
-                )
-            })
-            .collect()
-    };
+    let names = |kind: &str| entities(&doc, kind);
     assert_eq!(names("exchanges"), ["amqp magento", "events zeta.orders"]);
+    // zeta's queues come from its queue_topology.queues.xml, which Magento never reads.
     assert_eq!(
         names("queues"),
-        ["amqp acme.base.sync", "events zeta.order.placed"]
+        [
+            "amqp acme.base.sync",
+            "events zeta.order.placed",
+            "events zeta.order.retry"
+        ]
     );
+    let retry = doc["topology"]["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "zeta.order.retry")
+        .unwrap();
+    assert_eq!(retry["origin"], "queue");
+    assert_eq!(retry["arguments"]["x-message-ttl"], 60000);
     let all = doc.to_string();
     for absent in ["acme.off.event", "test.module", "acme.admin.only"] {
         assert!(!all.contains(absent), "{absent} must not be read");
@@ -55,7 +55,7 @@ fn plan_verbose_lists_the_modules_in_magento_order_and_why_others_are_left_out()
         [
             "Magento_Amqp",
             "Acme_Base (etc/queue_topology.xml)",
-            "Zeta_Orders (etc/queue_topology.xml)",
+            "Zeta_Orders (etc/queue_topology.xml, etc/queue_topology.queues.xml)",
             "Acme_Admin",
             "Acme_Alpha"
         ]
@@ -142,7 +142,9 @@ return [
             .collect()
     };
     assert_eq!(names(&shop, "queues"), ["acme.base.sync"]);
-    assert_eq!(names(&events, "queues"), ["zeta.order.placed"]);
+    let mut queues = names(&events, "queues");
+    queues.sort();
+    assert_eq!(queues, ["zeta.order.placed", "zeta.order.retry"]);
     let again = run(&["plan", dir, "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
@@ -162,4 +164,187 @@ fn env_php_passwords_are_never_printed() {
             assert!(!out.stderr.contains(secret), "{}", out.stderr);
         }
     }
+}
+
+/// A small install in a temporary directory: Magento_Amqp and one module whose
+/// queue_topology.xml is `topology`, with `env` as app/etc/env.php.
+fn install(topology: &str, env: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = root.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "app/etc/config.php",
+        "<?php\nreturn ['modules' => ['Magento_Amqp' => 1, 'Shop_Core' => 1]];\n",
+    );
+    write("app/etc/env.php", env);
+    for (dir, name) in [
+        ("app/code/Magento/Amqp", "Magento_Amqp"),
+        ("app/code/Shop/Core", "Shop_Core"),
+    ] {
+        write(
+            &format!("{dir}/registration.php"),
+            &format!(
+                "<?php\nuse Magento\\Framework\\Component\\ComponentRegistrar;\nComponentRegistrar::register(ComponentRegistrar::MODULE, '{name}', __DIR__);\n"
+            ),
+        );
+        write(
+            &format!("{dir}/etc/module.xml"),
+            &format!("<config><module name=\"{name}\"/></config>\n"),
+        );
+    }
+    write(
+        "app/code/Shop/Core/etc/queue_topology.xml",
+        &format!(
+            "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">{topology}</config>\n"
+        ),
+    );
+    root
+}
+
+/// `connection name` of each entity of `kind` in a JSON plan's topology.
+fn entities(doc: &serde_json::Value, kind: &str) -> Vec<String> {
+    doc["topology"][kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["connection"].as_str().unwrap(),
+                e["name"].as_str().or(e["destination"].as_str()).unwrap()
+            )
+        })
+        .collect()
+}
+
+fn exchanges(doc: &serde_json::Value) -> Vec<String> {
+    entities(doc, "exchanges")
+}
+
+/// An element without `connection` takes env.php's default connection (Magento's
+/// DefaultValueProvider), unless --default-connection says another; Magento's own `magento`
+/// exchange (its RemoteService topology reader) is on that connection too.
+#[test]
+fn the_default_connection_comes_from_env_php() {
+    let root = install(
+        r#"<exchange name="shop.events"><binding id="b" topic="t" destination="shop.q"/></exchange>"#,
+        "<?php return ['queue' => ['amqp' => ['host' => 'h'], 'connections' => ['bus' => ['host' => 'h']], 'default_connection' => 'bus']];",
+    );
+    let dir = root.path().to_str().unwrap();
+    let doc = run(&["plan", "--offline", "--format", "json", dir]).json();
+    assert_eq!(exchanges(&doc), ["bus magento", "bus shop.events"]);
+    let doc = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "--default-connection",
+        "amqp",
+        dir,
+    ])
+    .json();
+    assert_eq!(exchanges(&doc), ["amqp magento", "amqp shop.events"]);
+    // No default_connection: `amqp` when queue/amqp is set, else Magento's MySQL queue `db`,
+    // which is not provisioned.
+    let root = install(
+        r#"<exchange name="shop.events"><binding id="b" topic="t" destination="shop.q"/></exchange>"#,
+        "<?php return ['db' => ['connection' => []]];",
+    );
+    let dir = root.path().to_str().unwrap();
+    let doc = run(&["plan", "--offline", "--format", "json", dir]).json();
+    assert_eq!(exchanges(&doc), ["db magento", "db shop.events"]);
+    assert!(
+        doc["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] == "skip"),
+        "{doc}"
+    );
+}
+
+/// --magento-root reads an install also when no PATH is given, and refuses a directory
+/// that is not one.
+#[test]
+fn magento_root_names_the_install() {
+    let by_path = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "fixtures/magento-install",
+    ]);
+    let by_flag = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        "--magento-root",
+        "fixtures/magento-install",
+    ]);
+    assert_eq!(by_flag.code, 0, "{}", by_flag.stderr);
+    assert_eq!(by_path.json()["topology"], by_flag.json()["topology"]);
+    let out = run(&["lint", "--magento-root", "fixtures/merge"]);
+    assert_eq!(out.code, 64, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("fixtures/merge") && out.stderr.contains("app/etc/config.php"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["lint", "--magento-root", "fixtures/no-such-dir"]);
+    assert_eq!(out.code, 64, "{}", out.stderr);
+}
+
+/// Coexistence with a stock Magento: every queue_topology.xml of the install is valid for
+/// Magento's own topology.xsd (which developer mode checks), and the `<queue>` elements live in
+/// queue_topology.queues.xml, which that schema would refuse and Magento never reads.
+#[test]
+fn queue_elements_live_where_magento_does_not_validate() {
+    let Some(corpus) = util::corpus() else {
+        eprintln!("SKIPPED: the Magento corpus is not on this machine");
+        return;
+    };
+    let xsd = corpus.join("lib/internal/Magento/Framework/MessageQueue/etc/topology.xsd");
+    let xmllint = |file: &std::path::Path| {
+        std::process::Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(&xsd)
+            .arg(file)
+            .output()
+    };
+    let zeta = util::root().join("fixtures/magento-install/vendor/zeta/orders/src/etc");
+    let Ok(stock) = xmllint(&zeta.join("queue_topology.xml")) else {
+        eprintln!("SKIPPED: xmllint is not installed");
+        return;
+    };
+    assert!(stock.status.success(), "{stock:?}");
+    let extra = xmllint(&zeta.join("queue_topology.queues.xml")).unwrap();
+    assert!(!extra.status.success(), "Magento's schema refuses <queue>");
+    assert!(String::from_utf8_lossy(&extra.stderr).contains("Element 'queue'"));
+    // In a plain directory, the pair is read too, queue_topology.xml first.
+    let doc = run(&[
+        "plan",
+        "--offline",
+        "--format",
+        "json",
+        zeta.to_str().unwrap(),
+    ])
+    .json();
+    let origins: Vec<(&str, &str)> = doc["topology"]["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["name"].as_str().unwrap(), q["origin"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            ("zeta.order.placed", "queue"),
+            ("zeta.order.retry", "queue")
+        ]
+    );
 }

@@ -149,6 +149,9 @@ pub enum ConnectionState {
     Offline,
     /// The connection has no URL: it is not provisioned.
     NoUrl,
+    /// Not provisioned, for the reason given (a Magento install's env.php does not make it an
+    /// AMQP connection: Magento never declares it on RabbitMQ).
+    NotProvisioned(String),
     /// What the broker holds.
     Live(ConnectionSpecs),
     /// Probe mode: only what passive declares and equivalence redeclares tell.
@@ -208,8 +211,9 @@ fn plan_connection(
         differences,
     };
     let have = match state {
-        ConnectionState::Offline | ConnectionState::NoUrl => {
+        ConnectionState::Offline | ConnectionState::NoUrl | ConnectionState::NotProvisioned(_) => {
             let (action, reason) = match state {
+                ConnectionState::NotProvisioned(why) => (Action::Skip, Some(why.clone())),
                 ConnectionState::NoUrl => (
                     Action::Skip,
                     Some(format!(
