@@ -16,7 +16,7 @@
 //!   whatever its name and `xsi:type`, as Magento does (`string-as-integer` where a string
 //!   becomes an integer or the value changes; see [`crate::model::values`]).
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::communication::{SyncTopics, response_queue_name};
 use crate::diagnostic::{Code, Diagnostic};
@@ -97,11 +97,20 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
         let without_connection = decl.connection.is_none();
         // Magento counts the element's <binding>s, also those it will refuse later.
         let declares_bindings = !decl.bindings.is_empty();
-        let (exchange, bindings) = finish_exchange(decl, default, &mut diagnostics);
         let key = (
-            exchange.name.value.clone(),
-            exchange.connection.value.clone(),
+            decl.name.value.clone(),
+            connection_of(&decl.connection, default),
         );
+        // The binding ids of an earlier element this one was not DOM-merged with.
+        let earlier_ids: HashSet<&str> = converted_index
+            .get(&key)
+            .map(|&i| converted[i].1.iter().map(|b| b.id.value.as_str()).collect())
+            .unwrap_or_default();
+        let unmerged = Unmerged {
+            ids: &earlier_ids,
+            connection: &key.1,
+        };
+        let (exchange, bindings) = finish_exchange(decl, default, unmerged, &mut diagnostics);
         match converted_index.get(&key) {
             Some(&i) => {
                 let (earlier, earlier_bindings) = &mut converted[i];
@@ -310,10 +319,18 @@ fn warn_converter_merge(
     }
 }
 
+/// The binding ids of an earlier `<exchange>` of the same name and connection that Magento
+/// did not DOM-merge with this one (one of them has no `connection` attribute).
+struct Unmerged<'a> {
+    ids: &'a HashSet<&'a str>,
+    connection: &'a str,
+}
+
 /// Applies defaults, then keys bindings anew by (destinationType, destination, topic).
 fn finish_exchange(
     decl: ExchangeDecl,
     default: &str,
+    unmerged: Unmerged<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Exchange, Vec<Binding>) {
     let at = decl.span;
@@ -336,6 +353,14 @@ fn finish_exchange(
     let mut by_key: HashMap<(DestinationType, String, String), usize> = HashMap::default();
     for b in decl.bindings {
         let Some(destination) = b.destination else {
+            let help = if unmerged.ids.contains(b.id.value.as_str()) {
+                format!(
+                    "an earlier <exchange name=\"{0}\"> declares binding `{1}`, but Magento does not merge the two elements (one has no `connection` attribute), so this is a second binding without destination and Magento refuses the whole topology; add connection=\"{2}\" to both <exchange name=\"{0}\"> elements",
+                    exchange.name.value, b.id.value, unmerged.connection
+                )
+            } else {
+                "a file may leave it out only when another file declaring the same binding id (in an <exchange> with the same `connection` attribute) gives it".to_string()
+            };
             diagnostics.push(
                 Diagnostic::error(
                     Code::MissingAttribute,
@@ -345,7 +370,7 @@ fn finish_exchange(
                     ),
                 )
                 .with_label(b.id.span, "this binding needs a `destination` attribute")
-                .with_help("a file may leave it out only when another file declaring the same binding id gives it"),
+                .with_help(help),
             );
             continue;
         };
@@ -661,6 +686,30 @@ mod tests {
         assert_eq!(l.topology.bindings.len(), 2);
         assert_eq!(l.topology.exchanges[0].kind.value, "topic");
         assert_eq!(codes(&l.diagnostics), [Code::ExchangeReplaced]);
+    }
+
+    /// A "disable this binding" override written without `connection` is a second element
+    /// for Dom.php: its binding has no destination nor topic, and Magento's validators refuse
+    /// the whole topology. The error says why and what fixes it.
+    #[test]
+    fn an_override_without_connection_is_a_second_binding() {
+        let l = loaded(&[
+            r#"<exchange name="ex" connection="amqp"><binding id="a" topic="t" destination="q"/></exchange>"#,
+            r#"<exchange name="ex"><binding id="a" disabled="true"/></exchange>"#,
+        ]);
+        assert_eq!(codes(&l.diagnostics), [Code::MissingAttribute]);
+        let help = l.diagnostics[0].help.as_deref().unwrap();
+        assert!(
+            help.contains("does not merge") && help.contains("add connection=\"amqp\" to both"),
+            "{help}"
+        );
+        // With `connection` on both, it is the same binding, disabled.
+        let l = loaded(&[
+            r#"<exchange name="ex" connection="amqp"><binding id="a" topic="t" destination="q"/></exchange>"#,
+            r#"<exchange name="ex" connection="amqp"><binding id="a" disabled="true"/></exchange>"#,
+        ]);
+        assert!(l.diagnostics.is_empty(), "{:?}", codes(&l.diagnostics));
+        assert!(l.topology.bindings[0].disabled);
     }
 
     /// The merged XSD keys exchanges on name and connection and ignores elements without
