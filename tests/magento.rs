@@ -348,3 +348,85 @@ fn queue_elements_live_where_magento_does_not_validate() {
         ]
     );
 }
+
+/// Declares `queue` as Magento's QueueInstaller does for a queue it infers from a binding:
+/// durable, not auto-delete, with the binding's arguments (none here). The broker's answer.
+fn declare_as_magento(vhost: &util::Vhost, queue: &str) -> Result<(), lapin::Error> {
+    let rt = util::amqp::runtime();
+    rt.block_on(async {
+        let conn = util::amqp::connect(&vhost.name, "magento-setup-upgrade").await;
+        let channel = conn.create_channel().await.unwrap();
+        let declared = channel
+            .queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .map(|_| ());
+        let _ = conn.close(200, "done".into()).await;
+        declared
+    })
+}
+
+/// What happens when `topology apply` and Magento's `setup:upgrade` both declare a shop's
+/// queues (docs/magento.md). Magento declares a `<queue>` it does not know as a plain
+/// binding-inferred queue, without arguments.
+/// - setup:upgrade first: the queue exists without arguments; `plan` shows a replace, and
+///   `apply --allow-recreate` swaps it.
+/// - topology first: Magento's declare of the same queue is refused with 406
+///   PRECONDITION_FAILED (Magento logs it and stops declaring); the topology is unchanged.
+#[test]
+fn coexistence_with_setup_upgrade() {
+    let v = util::Vhost::new("magento-coexist");
+    let url = v.url();
+    declare_as_magento(&v, "orders.main").expect("a fresh queue is declared");
+    let doc = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--format",
+        "json",
+    ])
+    .json();
+    let main = util::actions(&doc)
+        .into_iter()
+        .find(|(_, kind, name)| kind == "queue" && name == "orders.main")
+        .unwrap();
+    assert_eq!(main.0, "replace", "{doc}");
+    let out = run(&[
+        "apply",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--allow-recreate",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let again = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    let refused = declare_as_magento(&v, "orders.main").expect_err("Magento's declare fails");
+    assert!(
+        refused.to_string().contains("PRECONDITION_FAILED")
+            && refused.to_string().contains("x-dead-letter-exchange"),
+        "{refused}"
+    );
+    let after = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
+}
