@@ -17,12 +17,21 @@ fn an_install_reads_its_enabled_modules_only() {
     ])
     .json();
     let names = |kind: &str| entities(&doc, kind);
-    assert_eq!(names("exchanges"), ["amqp magento", "events zeta.orders"]);
+    assert_eq!(
+        names("exchanges"),
+        ["amqp magento", "db magento-db", "events zeta.orders"]
+    );
+    // Magento's MySQL queue (`db`) is not an AMQP connection in env.php: never provisioned.
+    for change in doc["changes"].as_array().unwrap() {
+        let skipped = change["action"] == "skip";
+        assert_eq!(skipped, change["connection"] == "db", "{change}");
+    }
     // zeta's queues come from its queue_topology.queues.xml, which Magento never reads.
     assert_eq!(
         names("queues"),
         [
             "amqp acme.base.sync",
+            "db acme.base.export",
             "events zeta.order.placed",
             "events zeta.order.retry"
         ]
