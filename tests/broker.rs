@@ -84,7 +84,7 @@ fn each_kind_of_change() {
     assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
     let after = topology_dir(
         r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/><binding id="b" topic="b" destination="q1"/></exchange>
-           <exchange name="ex2" type="fanout"/>
+           <exchange name="ex2" durable="false"/>
            <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">6000</argument></arguments></queue>"#,
     );
     let p = after.path().to_str().unwrap();
