@@ -181,7 +181,8 @@ pub(crate) struct Brokers {
     pub urls: crate::broker::Urls,
     pub endpoints: Vec<crate::broker::Endpoint>,
     pub snapshot: Option<crate::broker::Snapshot>,
-    pub tls: crate::broker::Tls,
+    /// Each connection's TLS material.
+    pub tls: crate::broker::TlsSet,
 }
 
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
@@ -225,10 +226,10 @@ pub(crate) fn read_brokers(
         err(&format!("error: {e}\n"));
         exit::USAGE
     })?;
-    let tls = crate::broker::tls(args).map_err(|e| {
+    let tls = crate::broker::TlsSet::new(crate::broker::tls::from_args(args).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
-    })?;
+    })?);
     if offline || endpoints.is_empty() {
         return Ok(Brokers {
             urls,
