@@ -5,13 +5,14 @@
 //! masks them, and errors name files, never their contents.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use crate::cli::BrokerArgs;
 use crate::secret::{self, Secret};
+use crate::source::magento::AmqpConnection;
 
 /// One connection's TLS material. Its `Debug` shows neither the password nor the files'
 /// contents.
@@ -125,6 +126,70 @@ pub fn from_args(args: &BrokerArgs) -> Result<Tls, String> {
         None => None,
     };
     Ok(Tls { ca_pem, identity })
+}
+
+/// The TLS material of a connection whose broker env.php gives, and the notes for the user:
+/// `flags` (the command line's), completed by its `ssl_options` when `ssl` is on: `cafile`
+/// (CA certificates, PEM), `local_cert` (certificate, PEM, with its key unless `local_pk`
+/// names the key file). Relative paths are read from `root`, the Magento install (the
+/// working directory of `bin/magento`). `verify_peer => false` is not followed: the
+/// broker's certificate is verified all the same, and a note says so.
+pub fn from_env_php(
+    connection: &AmqpConnection,
+    root: &Path,
+    flags: &Tls,
+) -> Result<(Tls, Vec<String>), String> {
+    let mut tls = flags.clone();
+    let mut notes = Vec::new();
+    if !connection.tls {
+        return Ok((tls, notes));
+    }
+    let name = &connection.name;
+    let options = &connection.ssl_options;
+    if let Some(passphrase) = &options.passphrase {
+        secret::register(passphrase.expose());
+    }
+    let in_env = |e: String| format!("connection `{name}` in env.php (ssl_options): {e}");
+    let file = |value: &Option<String>| -> Option<PathBuf> {
+        value
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| root.join(p))
+    };
+    if tls.ca_pem.is_none()
+        && let Some(ca) = file(&options.cafile)
+    {
+        tls.ca_pem = Some(read_ca(&ca).map_err(in_env)?);
+    }
+    match (file(&options.local_cert), file(&options.local_pk)) {
+        (Some(cert), key) if tls.identity.is_none() => {
+            tls.identity = Some(
+                read_pem_identity(&cert, key.as_deref(), options.passphrase.is_some())
+                    .map_err(in_env)?,
+            );
+        }
+        (None, Some(_)) => notes.push(format!(
+            "connection `{name}`: env.php's ssl_options.local_pk is ignored without local_cert"
+        )),
+        _ => {}
+    }
+    if !options.verify_peer {
+        notes.push(format!(
+            "connection `{name}`: env.php sets ssl_options.verify_peer to false; topology \
+             verifies the broker's certificate all the same. If it is not signed by a CA this \
+             machine trusts, set ssl_options.cafile to the broker's CA certificate, or give \
+             --ca-file"
+        ));
+    }
+    if !options.ignored.is_empty() {
+        let keys: Vec<String> = options.ignored.iter().map(|k| format!("`{k}`")).collect();
+        notes.push(format!(
+            "connection `{name}`: env.php's ssl_options {} {} not used by topology",
+            keys.join(", "),
+            if keys.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok((tls, notes))
 }
 
 /// Reads a file of CA certificates (PEM): at least one certificate.
@@ -589,6 +654,86 @@ mod tests {
         assert!(e.contains("holds no PEM certificate"), "{e}");
         let e = read_ca(&path("nowhere.pem")).unwrap_err();
         assert!(e.starts_with("cannot read CA file"), "{e}");
+    }
+
+    fn connection(tls: bool, options: &str) -> AmqpConnection {
+        let env = format!(
+            "<?php return ['queue' => ['amqp' => ['host' => 'h', 'password' => 'Amqp-Pw-55', \
+             'ssl' => '{tls}', 'ssl_options' => [{options}]]]];"
+        );
+        let parsed = crate::source::php::parse_return(&env).unwrap();
+        crate::source::magento::brokers(&parsed)
+            .connections
+            .remove(0)
+    }
+
+    #[test]
+    fn env_php_ssl_options_unless_the_command_line_gives_them() {
+        let dir = tempfile::tempdir().unwrap();
+        make_certificates(dir.path());
+        let ca = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+        let options =
+            "'cafile' => 'ca.pem', 'local_cert' => 'client.pem', 'local_pk' => 'client.key'";
+
+        // Relative paths are read from the install's root.
+        let (tls, notes) =
+            from_env_php(&connection(true, options), dir.path(), &Tls::default()).unwrap();
+        assert_eq!(tls.ca_pem.as_deref(), Some(ca.as_str()));
+        assert!(matches!(tls.identity, Some(Identity::Pem { .. })));
+        assert!(notes.is_empty(), "{notes:?}");
+
+        // What the command line gives wins: env.php's files are not even read.
+        let missing = "'cafile' => 'nowhere/ca.pem', 'local_cert' => 'nowhere/client.pem'";
+        let flags = Tls {
+            ca_pem: Some("flags' CA".into()),
+            identity: Some(Identity::Pkcs12 {
+                der: vec![1, 2, 3],
+                password: Secret::new("p"),
+            }),
+        };
+        let (tls, _) = from_env_php(&connection(true, missing), dir.path(), &flags).unwrap();
+        assert_eq!(tls.ca_pem.as_deref(), Some("flags' CA"));
+        assert!(matches!(tls.identity, Some(Identity::Pkcs12 { .. })));
+        // Only the CA from the command line: the identity still comes from env.php.
+        let ca_only = Tls {
+            ca_pem: Some("flags' CA".into()),
+            identity: None,
+        };
+        let (tls, _) = from_env_php(&connection(true, options), dir.path(), &ca_only).unwrap();
+        assert_eq!(tls.ca_pem.as_deref(), Some("flags' CA"));
+        assert!(matches!(tls.identity, Some(Identity::Pem { .. })));
+        let e = from_env_php(&connection(true, missing), dir.path(), &ca_only).unwrap_err();
+        assert!(
+            e.starts_with(
+                "connection `amqp` in env.php (ssl_options): cannot read client certificate"
+            ),
+            "{e}"
+        );
+
+        // Without `ssl`, ssl_options mean nothing (Magento does not read them either).
+        let (tls, notes) =
+            from_env_php(&connection(false, missing), dir.path(), &Tls::default()).unwrap();
+        assert!(tls.ca_pem.is_none() && tls.identity.is_none() && notes.is_empty());
+
+        // verify_peer false and unused keys: notes, without values.
+        let (_, notes) = from_env_php(
+            &connection(
+                true,
+                "'verify_peer' => false, 'passphrase' => 'Phrase-Value-1', 'local_pk' => 'k.pem'",
+            ),
+            dir.path(),
+            &Tls::default(),
+        )
+        .unwrap();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            notes[0].contains("local_pk is ignored without local_cert"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("verify_peer to false"), "{notes:?}");
+        assert!(notes[2].contains("`passphrase` is not used"), "{notes:?}");
+        let shown = format!("{notes:?}");
+        assert!(!shown.contains("Phrase-Value-1") && !shown.contains("Amqp-Pw-55"));
     }
 
     #[test]
