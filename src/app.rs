@@ -192,7 +192,8 @@ pub(crate) struct Brokers {
     pub urls: crate::broker::Urls,
     pub endpoints: Vec<crate::broker::Endpoint>,
     pub snapshot: Option<crate::broker::Snapshot>,
-    pub tls: crate::broker::Tls,
+    /// Each connection's TLS material.
+    pub tls: crate::broker::TlsSet,
     /// Connections that are not provisioned, with the reason: not AMQP in a Magento
     /// install's env.php (e.g. `db`, Magento's MySQL queue) and given no URL.
     pub not_amqp: BTreeMap<String, String>,
@@ -216,34 +217,24 @@ pub(crate) fn read_brokers(
     offline: bool,
 ) -> Result<Brokers, i32> {
     let names: Vec<String> = desired.keys().cloned().collect();
-    let mut urls = crate::broker::Urls::resolve(args, &names).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        exit::USAGE
-    })?;
-    // A Magento install's env.php gives the URLs that flags and environment do not.
-    for connection in installs
-        .iter()
-        .filter_map(|i| i.brokers.as_ref())
-        .flat_map(|b| b.connections.iter())
-    {
-        if !names.contains(&connection.name) || urls.amqp.contains_key(&connection.name) {
-            continue;
+    let mut urls = crate::broker::Urls::resolve(args, &names).map_err(usage_error)?;
+    // A Magento install's env.php gives the URLs that flags and environment do not, and
+    // with them the TLS settings of those connections.
+    let mut from_env_php = Vec::new();
+    for install in installs {
+        for connection in install.brokers.iter().flat_map(|b| b.connections.iter()) {
+            if !names.contains(&connection.name) || urls.amqp.contains_key(&connection.name) {
+                continue;
+            }
+            let url = connection.url().map_err(usage_error)?;
+            urls.amqp.insert(connection.name.clone(), url);
+            from_env_php.push((install.root.as_path(), connection));
         }
-        let url = connection.url().map_err(|e| {
-            err(&format!("error: {e}\n"));
-            exit::USAGE
-        })?;
-        urls.amqp.insert(connection.name.clone(), url);
     }
     let not_amqp = not_amqp(&names, installs, &urls);
-    let endpoints = urls.endpoints(names.iter()).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        exit::USAGE
-    })?;
-    let tls = crate::broker::tls(args).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        exit::USAGE
-    })?;
+    let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
+    let mut tls =
+        crate::broker::TlsSet::new(crate::broker::tls::from_args(args).map_err(usage_error)?);
     if offline || endpoints.is_empty() {
         return Ok(Brokers {
             urls,
@@ -252,6 +243,15 @@ pub(crate) fn read_brokers(
             tls,
             not_amqp,
         });
+    }
+    // Only when a broker is asked: `--offline` needs none of the files env.php names.
+    for (root, connection) in from_env_php {
+        let (own, notes) = crate::broker::tls::from_env_php(connection, root, tls.default_tls())
+            .map_err(usage_error)?;
+        for note in notes {
+            err(&format!("note: {note}\n"));
+        }
+        tls.insert(&connection.name, own);
     }
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
     let snapshot = rt
@@ -309,6 +309,12 @@ fn not_amqp(
         }
     }
     out
+}
+
+/// Prints a usage error; its exit code.
+fn usage_error(e: impl std::fmt::Display) -> i32 {
+    err(&format!("error: {e}\n"));
+    exit::USAGE
 }
 
 /// Plans from what was read (or everything `create` offline).

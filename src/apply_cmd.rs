@@ -86,13 +86,11 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         if changes.is_empty() {
             continue;
         }
+        let tls = brokers.tls.for_connection(&ep.name);
         let result = rt.block_on(async {
-            let conn = amqp::connect(ep, &brokers.tls, timeout).await?;
+            let conn = amqp::connect(ep, tls, timeout).await?;
             let api = if live {
-                Some(Api::new(
-                    ep,
-                    crate::broker::http::client(ep, &brokers.tls, timeout)?,
-                ))
+                Some(Api::new(ep, crate::broker::http::client(ep, tls, timeout)?))
             } else {
                 None
             };

@@ -103,10 +103,12 @@ pub struct BrokerArgs {
     /// Seconds to wait for a broker to answer before giving up.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
-    /// CA certificate (PEM) to verify amqps:// brokers with.
+    /// CA certificate (PEM) to verify amqps:// brokers with (wins over env.php's
+    /// ssl_options.cafile).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Client certificate and key (PKCS#12) for amqps://.
+    /// Client certificate and key (PKCS#12) for amqps:// (wins over env.php's
+    /// ssl_options.local_cert and local_pk).
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
     /// Password of the PKCS#12 client certificate.

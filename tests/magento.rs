@@ -117,12 +117,8 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 fn apply_at_the_root_of_an_install_uses_the_brokers_of_env_php() {
     let shop = util::Vhost::new("magento-shop");
     let events = util::Vhost::new("magento-events");
-    let root = tempfile::tempdir().unwrap();
-    copy_tree(&util::root().join("fixtures/magento-install"), root.path());
-    std::fs::write(
-        root.path().join("app/etc/env.php"),
-        format!(
-            r#"<?php
+    let root = install_with(&format!(
+        r#"<?php
 return [
     'queue' => [
         'amqp' => ['host' => '127.0.0.1', 'port' => '5672', 'user' => 'guest',
@@ -135,10 +131,8 @@ return [
     ],
 ];
 "#,
-            shop.name, events.name
-        ),
-    )
-    .unwrap();
+        shop.name, events.name
+    ));
     let dir = root.path().to_str().unwrap();
     let out = run(&["apply", dir]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -158,20 +152,146 @@ return [
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
 
-/// The passwords of env.php never appear, whatever the output.
+/// The passwords of env.php never appear, whatever the output. The fixture's `events` has
+/// TLS with a CA file that is not there: a usage error naming it (64); with `--ca-file`,
+/// which wins over env.php's, the run goes as far as the brokers, which do not answer (69).
 #[test]
 fn env_php_passwords_are_never_printed() {
-    for extra in [&[][..], &["--format", "json"][..], &["-v"][..]] {
-        let out = run(&[
-            &["plan", "fixtures/magento-install", "--timeout", "1"][..],
-            extra,
-        ]
-        .concat());
-        assert_eq!(out.code, 69, "{}", out.stderr);
-        for secret in ["fixture-amqp-pass", "fixture-events-pass", "fixture-amqp"] {
+    for (ca_file, code) in [
+        (&[][..], 64),
+        (&["--ca-file", "fixtures/tls/ca.pem"][..], 69),
+    ] {
+        for extra in [&[][..], &["--format", "json"][..], &["-v"][..]] {
+            let out = run(&[
+                &["plan", "fixtures/magento-install", "--timeout", "1"][..],
+                ca_file,
+                extra,
+            ]
+            .concat());
+            assert_eq!(out.code, code, "{}", out.stderr);
+            if code == 64 {
+                assert!(
+                    out.stderr.contains(
+                        "connection `events` in env.php (ssl_options): cannot read CA file `/etc/ssl/ca.pem`"
+                    ),
+                    "{}",
+                    out.stderr
+                );
+            }
+            for secret in ["fixture-amqp-pass", "fixture-events-pass", "fixture-amqp"] {
+                assert!(!out.stdout.contains(secret), "{}", out.stdout);
+                assert!(!out.stderr.contains(secret), "{}", out.stderr);
+            }
+        }
+    }
+}
+
+/// A temporary copy of the fixture install whose env.php is `env_php`.
+fn install_with(env_php: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&util::root().join("fixtures/magento-install"), root.path());
+    std::fs::write(root.path().join("app/etc/env.php"), env_php).unwrap();
+    root
+}
+
+/// env.php with one TLS connection, `amqp`, on 127.0.0.1:`port`, with these `ssl_options`.
+fn tls_env_php(port: u16, ssl_options: &str) -> String {
+    format!(
+        r#"<?php
+return [
+    'queue' => [
+        'amqp' => ['host' => '127.0.0.1', 'port' => '{port}', 'user' => 'shop',
+                   'password' => 'Tls-Amqp-Pass/9', 'virtualhost' => '/',
+                   'ssl' => 'true', 'ssl_options' => [{ssl_options}]],
+        'default_connection' => 'amqp',
+    ],
+];
+"#
+    )
+}
+
+const PASSPHRASE: &str = "Key-Phrase-Secret-77";
+
+/// env.php's `ssl_options.cafile` that is not there: a usage error (64) naming the file
+/// (a relative path is read from the install's root), before any broker is asked; the
+/// password and the passphrase are never printed.
+#[test]
+fn a_missing_cafile_in_env_php_is_a_usage_error_naming_it() {
+    let root = install_with(&tls_env_php(
+        5671,
+        &format!("'cafile' => 'certs/missing-ca.pem', 'passphrase' => '{PASSPHRASE}'"),
+    ));
+    let dir = root.path().to_str().unwrap();
+    let missing = root.path().join("certs/missing-ca.pem");
+    for command in ["plan", "apply"] {
+        let out = run(&[command, dir, "--timeout", "1"]);
+        assert_eq!(out.code, 64, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "error: connection `amqp` in env.php (ssl_options): cannot read CA file `{}`",
+                missing.display()
+            )),
+            "{}",
+            out.stderr
+        );
+        for secret in ["Tls-Amqp-Pass", PASSPHRASE] {
             assert!(!out.stdout.contains(secret), "{}", out.stdout);
             assert!(!out.stderr.contains(secret), "{}", out.stderr);
         }
+    }
+    // Offline, no broker is asked: the files env.php names are not needed.
+    let out = run(&["plan", "--offline", dir]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// A CA file env.php names by a relative path is read from the install's root (not the
+/// working directory); `verify_peer => false` is not followed, and a note says so; the
+/// `ssl_options` keys this tool does not use are named, their values never shown.
+#[test]
+fn env_php_tls_notes_verify_peer_and_unused_options() {
+    // A port nothing listens on: the broker is unreachable (69) once the TLS files are read.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let root = install_with(&tls_env_php(
+        port,
+        &format!(
+            "'cafile' => 'certs/ca.pem', 'verify_peer' => false, 'verify_peer_name' => false, \
+             'passphrase' => '{PASSPHRASE}'"
+        ),
+    ));
+    std::fs::create_dir_all(root.path().join("certs")).unwrap();
+    std::fs::copy(
+        util::root().join("fixtures/tls/ca.pem"),
+        root.path().join("certs/ca.pem"),
+    )
+    .unwrap();
+    let out = run(&["plan", root.path().to_str().unwrap(), "--timeout", "2"]);
+    assert_eq!(out.code, 69, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "note: connection `amqp`: env.php sets ssl_options.verify_peer to false; topology verifies the broker's certificate all the same"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--ca-file"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr
+            .matches(
+                "note: connection `amqp`: env.php's ssl_options `verify_peer_name`, `passphrase` are not used by topology"
+            )
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("amqps://127.0.0.1"), "{}", out.stderr);
+    for secret in ["Tls-Amqp-Pass", PASSPHRASE] {
+        assert!(!out.stdout.contains(secret), "{}", out.stdout);
+        assert!(!out.stderr.contains(secret), "{}", out.stderr);
     }
 }
 

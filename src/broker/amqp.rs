@@ -10,50 +10,15 @@ use lapin::options::{
     ExchangeBindOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, ExchangeUnbindOptions,
     QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
-use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::endpoint::Endpoint;
+use super::tls::Tls;
 use crate::apply::executor::{Op, OpError, Outcome};
 use crate::model::{DestinationType, Value};
 use crate::plan::{Probe, Probed};
-use crate::secret::Secret;
 use crate::spec::{ArgMap, ConnectionSpecs, Usage};
-
-/// TLS material for `amqps://` and `https://` (the management API). Its `Debug` shows
-/// neither the password nor the files' contents.
-#[derive(Clone, Default)]
-pub struct Tls {
-    /// CA certificates, PEM.
-    pub ca_pem: Option<String>,
-    /// Client identity: PKCS#12 DER and its password.
-    pub client_p12: Option<(Vec<u8>, Secret)>,
-}
-
-impl std::fmt::Debug for Tls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tls")
-            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "…"))
-            .field("client_p12", &self.client_p12.as_ref().map(|_| "…"))
-            .finish()
-    }
-}
-
-impl Tls {
-    fn config(&self) -> OwnedTLSConfig {
-        OwnedTLSConfig {
-            identity: self
-                .client_p12
-                .as_ref()
-                .map(|(der, password)| OwnedIdentity::PKCS12 {
-                    der: der.clone(),
-                    password: password.expose().to_string(),
-                }),
-            cert_chain: self.ca_pem.clone(),
-        }
-    }
-}
 
 /// Connects to the first node that answers within `timeout`. The error names every node
 /// tried (without credentials) and what it answered.
@@ -462,4 +427,69 @@ pub async fn probe(
         queues.insert(q.name.clone(), result);
     }
     Ok(Probed { exchanges, queues })
+}
+
+#[cfg(test)]
+mod tests {
+    //! `amqps://` against `openssl s_server` on 127.0.0.1, which requires a client
+    //! certificate signed by a CA made for the test, and echoes what the client sends.
+
+    use super::super::tls::testing::{make_certificates, serve};
+    use super::super::tls::{Identity, read_pem_identity};
+    use super::*;
+
+    /// One connection attempt: what `connect` gave, and s_server's output and errors.
+    fn attempt(
+        dir: &std::path::Path,
+        rt: &tokio::runtime::Runtime,
+        identity: Option<Identity>,
+    ) -> (Result<(), String>, String, String) {
+        let server = serve(dir, &["-naccept", "1"]);
+        let endpoint = Endpoint::parse(
+            "amqp",
+            &format!("amqps://u:p@127.0.0.1:{}/v", server.port),
+            None,
+        )
+        .unwrap();
+        let tls = Tls {
+            ca_pem: Some(std::fs::read_to_string(dir.join("ca.pem")).unwrap()),
+            identity,
+        };
+        let result = rt
+            .block_on(connect(&endpoint, &tls, Duration::from_secs(2)))
+            .map(|_| ());
+        let (out, err) = server.finish();
+        (result, out, err)
+    }
+
+    #[test]
+    fn amqps_presents_the_pem_client_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        make_certificates(dir.path());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        const HEADER: &str = "AMQP\0\0\x09\x01";
+
+        // The identity as env.php gives it (certificate and key in two files): the handshake
+        // completes, s_server sees the client certificate, and the AMQP protocol header
+        // arrives (s_server does not answer it: no broker there).
+        let pem = read_pem_identity(
+            &dir.path().join("client.pem"),
+            Some(&dir.path().join("client.key")),
+            false,
+        )
+        .unwrap();
+        let (result, out, err) = attempt(dir.path(), &rt, Some(pem));
+        let e = result.unwrap_err();
+        assert!(e.contains("no answer within 2s"), "{e}");
+        assert!(out.contains("Client certificate"), "{out}\n{err}");
+        assert!(out.contains("subject=CN = client"), "{out}\n{err}");
+        assert!(out.contains(HEADER), "{out}\n{err}");
+
+        // Without it: s_server refuses the handshake; nothing of AMQP arrives.
+        let (result, out, err) = attempt(dir.path(), &rt, None);
+        assert!(result.is_err());
+        assert!(!out.contains("Client certificate"), "{out}\n{err}");
+        assert!(!out.contains(HEADER), "{out}\n{err}");
+        assert!(err.contains("certificate"), "{err}");
+    }
 }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod live;
 pub mod management;
 pub mod mover;
+pub mod tls;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -18,8 +19,8 @@ use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
 use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
 
-pub use amqp::Tls;
 pub use endpoint::Endpoint;
+pub use tls::{Identity, Tls, TlsSet};
 
 /// The URLs of every connection that has one. Its `Debug` masks the passwords.
 #[derive(Clone, Default)]
@@ -79,30 +80,6 @@ impl Urls {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
-/// Reads the TLS files the arguments name. The client certificate's password is registered
-/// for redaction.
-pub fn tls(args: &BrokerArgs) -> Result<Tls, String> {
-    if let Some(password) = &args.client_cert_password {
-        crate::secret::register(password.expose());
-    }
-    let ca_pem = match &args.ca_file {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read CA file `{}`: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    let client_p12 = match &args.client_cert {
-        Some(p) => Some((
-            std::fs::read(p)
-                .map_err(|e| format!("cannot read client certificate `{}`: {e}", p.display()))?,
-            args.client_cert_password.clone().unwrap_or_default(),
-        )),
-        None => None,
-    };
-    Ok(Tls { ca_pem, client_p12 })
-}
-
 /// What was read from the brokers.
 pub struct Snapshot {
     pub states: BTreeMap<String, ConnectionState>,
@@ -113,11 +90,11 @@ pub struct Snapshot {
 }
 
 /// Reads every connection's state: `Live` (management API) or `Probed` (AMQP only) for those
-/// with a URL, `NoUrl` for the rest.
+/// with a URL, `NoUrl` for the rest. Each connection with its own TLS material.
 pub async fn read_states(
     endpoints: &[Endpoint],
     desired: &BTreeMap<String, ConnectionSpecs>,
-    tls: &Tls,
+    tls: &TlsSet,
     timeout: Duration,
 ) -> Result<Snapshot, Unavailable> {
     let mut states = BTreeMap::new();
@@ -129,6 +106,7 @@ pub async fn read_states(
     for ep in endpoints {
         let empty = ConnectionSpecs::default();
         let want = desired.get(&ep.name).unwrap_or(&empty);
+        let tls = tls.for_connection(&ep.name);
         // AMQP first: it proves the credentials and vhost, and gives message counts.
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
         let api = management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);

@@ -878,7 +878,8 @@ impl AmqpConnection {
     }
 }
 
-/// `ssl_options` of a connection.
+/// `ssl_options` of a connection (PHP stream context options). Its `Debug` shows no
+/// passphrase.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SslOptions {
     pub cafile: Option<String>,
@@ -886,7 +887,15 @@ pub struct SslOptions {
     pub local_pk: Option<String>,
     /// On unless set to a false value.
     pub verify_peer: bool,
+    /// The passphrase of an encrypted key.
+    pub passphrase: Option<Secret>,
+    /// The other keys set (`passphrase`, `verify_peer_name`, `allow_self_signed`, …), which
+    /// this tool does not use: names only, in the order written.
+    pub ignored: Vec<String>,
 }
+
+/// The `ssl_options` keys this tool uses.
+const SSL_OPTIONS_USED: [&str; 4] = ["cafile", "local_cert", "local_pk", "verify_peer"];
 
 /// A PHP scalar as the string PHP would pass on (ints in decimal).
 fn php_string(value: Option<&PhpValue>) -> Option<String> {
@@ -955,6 +964,13 @@ pub fn brokers(merged: &PhpValue) -> Brokers {
                     None | Some(PhpValue::Null) => true,
                     Some(v) => !v.is_empty(),
                 },
+                passphrase: option("passphrase").map(Secret::new),
+                ignored: options
+                    .into_iter()
+                    .flat_map(PhpValue::iter)
+                    .map(|(key, _)| key.to_string())
+                    .filter(|key| !SSL_OPTIONS_USED.contains(&key.as_str()))
+                    .collect(),
             },
             name,
         });
@@ -1164,6 +1180,8 @@ mod tests {
                         local_cert: None,
                         local_pk: None,
                         verify_peer: true,
+                        passphrase: None,
+                        ignored: vec![],
                     },
                 },
                 AmqpConnection {
@@ -1179,6 +1197,8 @@ mod tests {
                         local_cert: None,
                         local_pk: None,
                         verify_peer: false,
+                        passphrase: None,
+                        ignored: vec![],
                     },
                 },
             ]
@@ -1215,6 +1235,24 @@ mod tests {
         assert_eq!(named.default_connection, "x");
         assert_eq!(named.connections.len(), 1);
         assert!(named.connections[0].tls);
+        let options = b(
+            "<?php return ['queue' => ['amqp' => ['host' => 'h', 'ssl' => 'true', 'ssl_options' => [\
+             'local_cert' => 'c.pem', 'passphrase' => 'Pass-phrase-9', 'verify_peer_name' => false, \
+             'cafile' => 'ca.pem', 'allow_self_signed' => true]]]];",
+        );
+        let options = &options.connections[0].ssl_options;
+        assert_eq!(options.local_cert.as_deref(), Some("c.pem"));
+        assert_eq!(options.cafile.as_deref(), Some("ca.pem"));
+        assert!(options.verify_peer);
+        assert_eq!(
+            options.passphrase.as_ref().map(Secret::expose),
+            Some("Pass-phrase-9")
+        );
+        assert_eq!(
+            options.ignored,
+            ["passphrase", "verify_peer_name", "allow_self_signed"]
+        );
+        assert!(!format!("{options:?}").contains("Pass-phrase-9"));
     }
 
     #[test]
