@@ -29,6 +29,26 @@ fn magento_app_lints_clean() {
     );
 }
 
+/// The whole corpus (Magento's modules and its own test modules), in Magento's dialect,
+/// named explicitly: nothing Magento ships is refused, so no error and no `magento-*` code.
+/// (Its test modules' warnings are real: bindings that give one queue different arguments.)
+#[test]
+fn magento_corpus_passes_magentos_own_rules() {
+    let Some(corpus) = util::corpus() else {
+        eprintln!("SKIPPED: the Magento corpus is not on this machine");
+        return;
+    };
+    let path = corpus.to_str().unwrap();
+    let out = run(&["lint", "--dialect", "magento", "--format", "json", path]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = diag_summary(&out.json());
+    assert!(!found.is_empty(), "the corpus has warnings to show");
+    for (severity, code, _, _) in &found {
+        assert_eq!(severity, "w", "{found:?}");
+        assert!(!code.starts_with("magento-"), "{found:?}");
+    }
+}
+
 /// The seed's simple configuration: the proposal's own sample sends `arg-value` as a TTL,
 /// which RabbitMQ refuses; the dead-letter exchange is never declared.
 #[test]
