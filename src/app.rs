@@ -231,7 +231,16 @@ pub(crate) fn read_brokers(
             from_env_php.push((install.root.as_path(), connection));
         }
     }
-    let not_amqp = not_amqp(&names, installs, &urls);
+    let not_amqp = not_amqp(&names, installs, &urls, offline);
+    if !offline {
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !urls.amqp.contains_key(*n) && !not_amqp.contains_key(*n))
+            .collect();
+        if !missing.is_empty() {
+            return Err(usage_error(no_url(&missing)));
+        }
+    }
     let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
     let mut tls =
         crate::broker::TlsSet::new(crate::broker::tls::from_args(args).map_err(usage_error)?);
@@ -274,16 +283,66 @@ pub(crate) fn read_brokers(
     })
 }
 
-/// The connections of `names` that a Magento install's env.php does not make AMQP ones
-/// (Amqp/ConnectionTypeResolver: `amqp` when `queue/amqp` is set, and the keys of
-/// `queue/connections`) and that no flag or variable gives a URL: Magento never declares
-/// their entities on RabbitMQ, so neither do we.
+/// Why connections that have entities cannot be planned against a broker.
+fn no_url(missing: &[&String]) -> String {
+    let how: Vec<String> = missing
+        .iter()
+        .map(|n| {
+            format!(
+                "--connection {n}=URL or {}",
+                crate::connection::env_var("CONNECTION", n)
+            )
+        })
+        .collect();
+    let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
+    let (which, has) = if missing.len() == 1 {
+        ("connection", "has")
+    } else {
+        ("connections", "have")
+    };
+    format!(
+        "{which} {} {has} entities but no broker URL: give {} (or plan --offline, which asks no broker)",
+        names.join(", "),
+        how.join("; ")
+    )
+}
+
+/// Magento's connection names that are not RabbitMQ: `db` (its MySQL queue) and `stomp`
+/// (ActiveMQ Artemis, Magento 2.4.8+).
+const NOT_RABBITMQ: &[(&str, &str)] = &[
+    ("db", "Magento's `db` connection is its MySQL queue"),
+    (
+        "stomp",
+        "Magento's `stomp` connection is ActiveMQ Artemis (STOMP)",
+    ),
+];
+
+/// The connections of `names` that are not provisioned, with the reason, unless a flag or
+/// variable gives them a URL: in a Magento install, those that env.php does not make AMQP
+/// ones (Amqp/ConnectionTypeResolver: `amqp` when `queue/amqp` is set, and the keys of
+/// `queue/connections`), since Magento never declares their entities on RabbitMQ; elsewhere,
+/// Magento's `db` and `stomp`, except offline (where the contract shows every entity of a
+/// plain directory as `create`).
 fn not_amqp(
     names: &[String],
     installs: &[crate::source::InstallReport],
     urls: &crate::broker::Urls,
+    offline: bool,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    if installs.is_empty() && !offline {
+        for name in names.iter().filter(|n| !urls.amqp.contains_key(*n)) {
+            if let Some((_, what)) = NOT_RABBITMQ.iter().find(|(n, _)| n == name) {
+                out.insert(
+                    name.clone(),
+                    format!(
+                        "{what}, not RabbitMQ: not provisioned (give --connection {name}=URL or {} to provision it anyway)",
+                        crate::connection::env_var("CONNECTION", name)
+                    ),
+                );
+            }
+        }
+    }
     for install in installs.iter().filter(|i| i.provisions) {
         let amqp: Vec<&str> = install
             .brokers
@@ -294,11 +353,11 @@ fn not_amqp(
             if amqp.contains(&name.as_str()) || urls.amqp.contains_key(name) {
                 continue;
             }
-            let db = if name == "db" {
-                " (`db` is Magento's MySQL queue)"
-            } else {
-                ""
-            };
+            let db = NOT_RABBITMQ
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, what)| format!(" ({what})"))
+                .unwrap_or_default();
             out.entry(name.clone()).or_insert_with(|| {
                 format!(
                     "connection `{name}` is not an AMQP connection in {}{db}: Magento does not declare it on RabbitMQ (give --connection {name}=URL or {} to provision it anyway)",

@@ -21,28 +21,60 @@ pub fn env_var(kind: &str, name: &str) -> String {
     )
 }
 
-/// A `NAME=URL` argument that is not one. It holds what may be shown of the argument.
+/// A `--connection` or `--management` argument that cannot be used (a usage error). It holds
+/// what may be shown of the argument, never a password.
 #[derive(Debug, thiserror::Error)]
-#[error("a --connection or --management value is not NAME=URL: {0}")]
+#[error("{0}")]
 pub struct BadPair(pub String);
 
-/// Parses `NAME=URL` pairs into a map (a later pair for one name wins). The passwords of
-/// every pair are registered for redaction first.
-pub fn parse_pairs(pairs: &[String]) -> Result<BTreeMap<String, String>, BadPair> {
+/// Parses `--{flag} NAME=URL` pairs into a map. The passwords of every pair are registered
+/// for redaction first. A name given twice, or one that is not in `known` (the connections
+/// the files use), is refused.
+pub fn parse_pairs(
+    pairs: &[String],
+    flag: &str,
+    known: &[String],
+) -> Result<BTreeMap<String, String>, BadPair> {
+    let not_a_pair = |what: String| BadPair(format!("a --{flag} value is not NAME=URL: {what}"));
     let mut out = BTreeMap::new();
     for pair in pairs {
         secret::register_in_urls(pair);
         match pair.split_once('=') {
             Some((name, url)) if !name.is_empty() && !url.is_empty() && !name.contains("://") => {
-                out.insert(name.to_string(), url.to_string());
+                if out.insert(name.to_string(), url.to_string()).is_some() {
+                    return Err(BadPair(format!(
+                        "--{flag} {name}=… is given twice: give each connection once (several nodes of a cluster: one value, comma-separated)"
+                    )));
+                }
+                if !known.iter().any(|k| k == name) {
+                    let used = if known.is_empty() {
+                        "the files use no connection".to_string()
+                    } else {
+                        format!(
+                            "the files use {}",
+                            known
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                    let hint = crate::diagnostic::suggest(name, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    return Err(BadPair(format!(
+                        "--{flag} {name}=…: no file uses a connection named `{name}`{hint}; {used}"
+                    )));
+                }
             }
-            Some(("", _)) => return Err(BadPair("a value has no NAME before `=`".into())),
+            Some(("", _)) => return Err(not_a_pair("a value has no NAME before `=`".into())),
             Some((name, "")) if !name.contains("://") => {
-                return Err(BadPair(format!("`{name}=` has no URL")));
+                return Err(not_a_pair(format!("`{name}=` has no URL")));
             }
-            _ if pair.contains("://") => return Err(BadPair(format!("`{}`", mask(pair)))),
+            _ if pair.contains("://") => return Err(not_a_pair(format!("`{}`", mask(pair)))),
             _ => {
-                return Err(BadPair(
+                return Err(not_a_pair(
                     "(the value is not shown: it may hold a password)".into(),
                 ));
             }
@@ -390,19 +422,46 @@ pub(crate) mod tests {
 
     #[test]
     fn pairs() {
-        let m = parse_pairs(&["amqp=amqp://h".into()]).unwrap();
+        let known = ["amqp".to_string(), "events".to_string()];
+        let parse = |pairs: &[String]| parse_pairs(pairs, "connection", &known);
+        let m = parse(&["amqp=amqp://h".into()]).unwrap();
         assert_eq!(m["amqp"], "amqp://h");
-        assert!(parse_pairs(&["nope".into()]).is_err());
-        let e = parse_pairs(&["amqp://u:pw@h".into()]).unwrap_err();
+        assert!(parse(&["nope".into()]).is_err());
+        let e = parse(&["amqp://u:pw@h".into()]).unwrap_err();
         assert!(!e.to_string().contains("pw"), "{e}");
         for password in NASTY {
-            let e = parse_pairs(&[format!("amqp://user:{password}@h/v")]).unwrap_err();
+            let e = parse(&[format!("amqp://user:{password}@h/v")]).unwrap_err();
             assert_hidden(&e.to_string(), password);
             // `=` in an unencoded password, no NAME: not taken for NAME=URL.
-            let e = parse_pairs(&[format!("amqp://user:x={password}@h/v")]).unwrap_err();
+            let e = parse(&[format!("amqp://user:x={password}@h/v")]).unwrap_err();
             assert_hidden(&e.to_string(), password);
         }
-        let m = parse_pairs(&["amqp=amqp://u:a=b@h".into()]).unwrap();
+        let m = parse(&["amqp=amqp://u:a=b@h".into()]).unwrap();
         assert_eq!(m["amqp"], "amqp://u:a=b@h");
+    }
+
+    /// A name no file uses, and a name given twice, are usage errors that say what to do.
+    #[test]
+    fn unknown_and_repeated_names() {
+        let known = ["amqp".to_string(), "events".to_string()];
+        let e = parse_pairs(&["evnets=amqp://u:pw@h".into()], "connection", &known)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no file uses a connection named `evnets`")
+                && e.contains("did you mean `events`?")
+                && e.contains("the files use `amqp`, `events`"),
+            "{e}"
+        );
+        assert!(!e.contains("pw"), "{e}");
+        let e = parse_pairs(
+            &["amqp=amqp://h1".into(), "amqp=amqp://u:secret@h2".into()],
+            "management",
+            &known,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("--management amqp=… is given twice"), "{e}");
+        assert!(!e.contains("secret"), "{e}");
     }
 }

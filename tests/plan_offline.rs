@@ -137,11 +137,38 @@ fn detailed_exitcode_offline() {
     );
 }
 
-/// Without any URL, plan needs no broker and shows everything as `create`.
+/// No URL for a connection with entities is a usage error, not a silent offline plan.
 #[test]
-fn no_url_means_offline() {
+fn no_url_is_a_usage_error() {
+    // Without a URL, `plan` does not fall back to offline: it says how to give one.
+    let out = run(&["plan", "fixtures/retry-triple"]);
+    assert_eq!(out.code, 64, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("connection `amqp` has entities but no broker URL")
+            && out.stderr.contains("--connection amqp=URL")
+            && out.stderr.contains("TOPOLOGY_CONNECTION_AMQP")
+            && out.stderr.contains("--offline"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // Magento's `db` needs none: it is skipped; only `amqp` is named.
+    let out = run(&["plan", "fixtures/two-connections"]);
+    assert_eq!(out.code, 64, "{}", out.stderr);
+    let error = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap();
+    assert!(
+        error.contains("`amqp`") && !error.contains("`db`"),
+        "{error}"
+    );
+    // --offline stays the explicit way.
     let doc = run(&[
         "plan",
+        "--offline",
         "--format",
         "json",
         "--dialect",

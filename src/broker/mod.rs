@@ -47,8 +47,8 @@ impl std::fmt::Debug for Urls {
 
 impl Urls {
     pub fn resolve(args: &BrokerArgs, names: &[String]) -> Result<Urls, BadPair> {
-        let amqp = connection::parse_pairs(&args.connections)?;
-        let management = connection::parse_pairs(&args.management)?;
+        let amqp = connection::parse_pairs(&args.connections, "connection", names)?;
+        let management = connection::parse_pairs(&args.management, "management", names)?;
         Ok(Urls {
             amqp: connection::resolve(&amqp, names, "CONNECTION"),
             management: connection::resolve(&management, names, "MANAGEMENT"),
