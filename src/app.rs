@@ -116,20 +116,30 @@ pub(crate) fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// Loads the files, or prints the usage error and gives its exit code.
-pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> {
-    let options = crate::load::Options {
+/// How the command line says to read the files.
+pub(crate) fn load_options(cli: &Cli) -> crate::load::Options {
+    crate::load::Options {
         default_connection: cli.default_connection.clone(),
         dialect: cli.dialect,
         magento_root: cli.magento_root.clone(),
-    };
+    }
+}
+
+/// Loads the files, or prints the usage error and gives its exit code.
+pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> {
+    load_with(paths, &load_options(cli))
+}
+
+/// Loads `paths` (the current directory when none, unless a Magento root is given) with
+/// `options`, or prints the usage error and gives its exit code.
+pub(crate) fn load_with(paths: &[PathBuf], options: &crate::load::Options) -> Result<Loaded, i32> {
     // With --magento-root, no PATH means the install alone.
-    let paths = if paths.is_empty() && cli.magento_root.is_some() {
+    let paths = if paths.is_empty() && options.magento_root.is_some() {
         Vec::new()
     } else {
         paths_or_cwd(paths)
     };
-    load(&paths, &options).map_err(|e| {
+    load(&paths, options).map_err(|e| {
         err(&format!("error: {e}\n"));
         exit::USAGE
     })
@@ -419,8 +429,13 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let offline = brokers.snapshot.is_none();
     let the_plan = make_plan(&desired, &brokers, args.broker.prune);
     if let Some(path) = &args.out {
-        let fingerprint = brokers.snapshot.as_ref().map(|s| s.fingerprint.as_str());
-        let saved = crate::saved::SavedPlan::new(&the_plan, fingerprint, &args.paths);
+        let saved = crate::saved::SavedPlan::new(
+            &the_plan,
+            &loaded,
+            &args.paths,
+            &load_options(cli),
+            args.broker.prune,
+        );
         if let Err(e) = saved.write(path) {
             err(&format!("error: cannot write `{}`: {e}\n", path.display()));
             return exit::USAGE;

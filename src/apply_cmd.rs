@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{self, Brokers, err, exit, out};
+use crate::app::{self, err, exit, out};
 use crate::apply::{self, Ending, Status, Step};
 use crate::broker::amqp;
 use crate::broker::live::{Batching, LiveBroker};
@@ -24,10 +24,33 @@ use crate::saved::SavedPlan;
 use crate::spec::ConnectionSpecs;
 
 pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
-    let loaded = match app::load_or_exit(cli, &args.paths) {
+    let saved = match &args.plan {
+        Some(path) => match read_saved(path, args) {
+            Ok(saved) => Some(saved),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let loaded = match &saved {
+        Some(saved) => {
+            let (paths, options) = saved.load_options();
+            app::load_with(&paths, &options)
+        }
+        None => app::load_or_exit(cli, &args.paths),
+    };
+    let loaded = match loaded {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let (Some(saved), Some(path)) = (&saved, &args.plan)
+        && let Some(why) = saved.files_changed(&crate::saved::digests(&loaded))
+    {
+        err(&format!(
+            "error: refusing the saved plan `{}`: the files changed since it was made ({why}); run `topology plan --out` again\n",
+            path.display()
+        ));
+        return exit::ERRORS;
+    }
     app::print_diagnostics(cli, &loaded);
     if Tally::of(&loaded.diagnostics).errors > 0 {
         err("error: the topology has errors: nothing was applied\n");
@@ -35,7 +58,11 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     }
     let desired = app::desired(&loaded);
     let rt = app::runtime();
-    let brokers = match app::read_brokers(&rt, &args.broker, &desired, &loaded.installs, false) {
+    let mut broker_args = args.broker.clone();
+    if let Some(saved) = &saved {
+        broker_args.prune = saved.prune;
+    }
+    let brokers = match app::read_brokers(&rt, &broker_args, &desired, &loaded.installs, false) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -45,12 +72,12 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         );
         return exit::USAGE;
     };
-    let plan = app::make_plan(&desired, &brokers, args.broker.prune);
-    if let Some(path) = &args.plan
-        && let Err(why) = check_saved(path, &plan, &brokers)
+    let plan = app::make_plan(&desired, &brokers, broker_args.prune);
+    if let (Some(saved), Some(path)) = (&saved, &args.plan)
+        && let Some(why) = saved.stale(&crate::saved::changes(&plan))
     {
         err(&format!(
-            "error: refusing the saved plan `{}`: {why}\n",
+            "error: refusing the saved plan `{}`: the brokers changed what it touches ({why}); run `topology plan --out` again\n",
             path.display()
         ));
         return exit::ERRORS;
@@ -208,20 +235,21 @@ fn progress(on_terminal: bool) -> Arc<dyn Fn(usize) + Send + Sync> {
     })
 }
 
-fn check_saved(path: &std::path::Path, plan: &Plan, brokers: &Brokers) -> Result<(), String> {
-    let saved = SavedPlan::read(path)?;
-    let now = brokers.snapshot.as_ref().map(|s| s.fingerprint.clone());
-    if saved.fingerprint != now {
-        return Err(
-            "the broker's state changed since the plan was made; run `topology plan` again".into(),
-        );
+/// The saved plan of `apply --plan`, or the usage error (printed) and its exit code.
+fn read_saved(path: &std::path::Path, args: &ApplyArgs) -> Result<SavedPlan, i32> {
+    if !args.paths.is_empty() {
+        err("error: apply --plan reads the paths recorded in the plan: give no PATH\n");
+        return Err(exit::USAGE);
     }
-    let changes = serde_json::to_value(crate::render::json::changes(&plan.changes))
-        .expect("wire types always serialize");
-    if saved.changes != changes {
-        return Err("the files changed since the plan was made; run `topology plan` again".into());
+    let saved = SavedPlan::read(path).map_err(|why| {
+        err(&format!("error: cannot use `{}`: {why}\n", path.display()));
+        exit::USAGE
+    })?;
+    if args.broker.prune && !saved.prune {
+        err("error: the saved plan was made without --prune: plan again with --prune\n");
+        return Err(exit::USAGE);
     }
-    Ok(())
+    Ok(saved)
 }
 
 fn human(steps: &[Step]) -> String {

@@ -175,7 +175,8 @@ pub struct ApplyArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub broker: BrokerArgs,
-    /// Apply this saved plan; refused if the broker changed since it was made.
+    /// Apply this saved plan (plan --out): its paths and options; refused if the files changed
+    /// or the brokers changed what it touches.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
     /// Allow replacing exchanges and queues whose immutable properties differ: a queue's

@@ -360,9 +360,11 @@ fn prune() {
     assert_eq!(defs["bindings"].as_array().unwrap().len(), 1);
 }
 
-/// A saved plan is applied as long as the broker has not changed; a stale one is refused.
+/// A saved plan means what it says: `apply --plan` reads the paths and options recorded in it
+/// (no PATH), takes the broker URL from the environment, and applies it while the brokers
+/// still need exactly those changes. A new unrelated queue does not void it.
 #[test]
-fn saved_plan_and_stale_plan() {
+fn saved_plan_is_applied_with_its_paths_and_the_environment() {
     let v = Vhost::new("saved");
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("plan.json");
@@ -379,57 +381,110 @@ fn saved_plan_and_stale_plan() {
         s,
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let ok = run(&[
-        "apply",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-        "--connection",
-        &url,
-        "--plan",
-        s,
-    ]);
-    assert_eq!(ok.code, 0, "{}", ok.stderr);
-
-    // Plan again, then the broker changes before apply.
-    assert_eq!(
-        run(&[
-            "plan",
-            "fixtures/retry-triple",
-            "--connection",
-            &url,
-            "--out",
-            s
-        ])
-        .code,
-        0
-    );
     v.request(
         "PUT",
         "/queues/{vhost}/someone-else",
         json!({"durable": true}),
     );
-    let stale = run(&[
-        "apply",
-        "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--plan",
-        s,
-    ]);
-    assert_eq!(stale.code, 1);
-    assert!(
-        stale.stderr.contains("changed since the plan was made"),
-        "{}",
-        stale.stderr
+    let env_url = url
+        .split_once('=')
+        .map(|(_, u)| u.to_string())
+        .unwrap_or(url.clone());
+    let ok = util::run_in(
+        &util::root(),
+        &["apply", "--plan", s],
+        &[("TOPOLOGY_CONNECTION_AMQP", &env_url)],
     );
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
     assert!(
-        !v.definitions()["exchanges"]
+        v.definitions()["exchanges"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["name"] == "orders")
+            .any(|e| e["name"] == "finance.inbox"),
+        "the outbox's exchanges exist"
     );
+    // A PATH beside --plan is a usage error: the plan says which files.
+    let both = run(&[
+        "apply",
+        "fixtures/outbox",
+        "--plan",
+        s,
+        "--connection",
+        &url,
+    ]);
+    assert_eq!(both.code, 64, "{}", both.stderr);
+}
+
+/// A saved plan is refused, naming what changed, when a file changed since, or when the
+/// broker changed something the plan touches; nothing is applied then.
+#[test]
+fn stale_saved_plans_are_refused_naming_what_changed() {
+    let v = Vhost::new("stale");
+    let url = v.url();
+    let files = tempfile::tempdir().unwrap();
+    let topology = files.path().join("queue_topology.xml");
+    std::fs::copy(
+        util::root().join("fixtures/retry-triple/queue_topology.xml"),
+        &topology,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    let p = files.path().to_str().unwrap();
+    assert_eq!(run(&["plan", p, "--connection", &url, "--out", s]).code, 0);
+
+    // The broker: someone declares orders.main, which the plan creates, with other arguments.
+    v.request(
+        "PUT",
+        "/queues/{vhost}/orders.main",
+        json!({"durable": true, "arguments": {"x-message-ttl": 1000}}),
+    );
+    let stale = run(&["apply", "--plan", s, "--connection", &url]);
+    assert_eq!(stale.code, 1, "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("queue `orders.main` on `amqp`: planned create, now replace"),
+        "{}",
+        stale.stderr
+    );
+    let exchanges = || -> Vec<String> {
+        v.definitions()["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        !exchanges().contains(&"orders".to_string()),
+        "nothing applied"
+    );
+
+    // The files: a changed file is named.
+    v.request("DELETE", "/queues/{vhost}/orders.main", json!({}));
+    assert_eq!(run(&["plan", p, "--connection", &url, "--out", s]).code, 0);
+    let text = std::fs::read_to_string(&topology).unwrap();
+    std::fs::write(&topology, text.replace("30000", "31000")).unwrap();
+    let changed = run(&["apply", "--plan", s, "--connection", &url]);
+    assert_eq!(changed.code, 1, "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("the files changed")
+            && changed.stderr.contains("queue_topology.xml` changed"),
+        "{}",
+        changed.stderr
+    );
+    assert!(
+        !exchanges().contains(&"orders".to_string()),
+        "nothing applied"
+    );
+
+    // Not a plan at all: a usage error.
+    std::fs::write(&saved, "{}").unwrap();
+    let bad = run(&["apply", "--plan", s, "--connection", &url]);
+    assert_eq!(bad.code, 64, "{}", bad.stderr);
 }
 
 /// Wrong password, closed port, missing vhost: exit 69, quickly, password never shown.

@@ -11,7 +11,6 @@ pub mod mover;
 pub mod tls;
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use crate::cli::BrokerArgs;
@@ -83,8 +82,6 @@ pub struct Unavailable(pub String);
 /// What was read from the brokers.
 pub struct Snapshot {
     pub states: BTreeMap<String, ConnectionState>,
-    /// A digest of everything read: a saved plan is stale when it changes.
-    pub fingerprint: String,
     /// Things the user should know about how the state was read (probe mode, …).
     pub notes: Vec<String>,
 }
@@ -99,7 +96,6 @@ pub async fn read_states(
 ) -> Result<Snapshot, Unavailable> {
     let mut states = BTreeMap::new();
     let mut notes = Vec::new();
-    let mut digest = std::hash::DefaultHasher::new();
     for name in desired.keys() {
         states.insert(name.clone(), ConnectionState::NoUrl);
     }
@@ -114,7 +110,6 @@ pub async fn read_states(
             Ok((mut have, _version)) => {
                 read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
-                format!("{:?}", have).hash(&mut digest);
                 ConnectionState::Live(have)
             }
             Err(management::ReadError::Refused(why)) => {
@@ -131,25 +126,13 @@ pub async fn read_states(
                 let probed = amqp::probe(&conn, want, timeout)
                     .await
                     .map_err(Unavailable)?;
-                let mut keys: Vec<_> = probed
-                    .exchanges
-                    .iter()
-                    .map(|(k, v)| format!("{k}{v:?}"))
-                    .collect();
-                keys.extend(probed.queues.iter().map(|(k, v)| format!("{k}{v:?}")));
-                keys.sort();
-                keys.hash(&mut digest);
                 ConnectionState::Probed(probed)
             }
         };
         amqp::close_connection(&conn, timeout).await;
         states.insert(ep.name.clone(), state);
     }
-    Ok(Snapshot {
-        states,
-        fingerprint: format!("{:016x}", digest.finish()),
-        notes,
-    })
+    Ok(Snapshot { states, notes })
 }
 
 fn sort(specs: &mut ConnectionSpecs) {

@@ -12,7 +12,18 @@ use crate::model::{DestinationType, Topology};
 use crate::source::Span;
 
 /// Which rules the files follow.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Dialect {
     // Magento's: what Magento refuses when it loads the topology is an error. (Plain
     // comments: doc comments would turn `--help` into its long form.)
