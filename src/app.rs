@@ -275,14 +275,23 @@ pub(crate) fn read_brokers(
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
     let snapshot = rt
         .block_on(crate::broker::read_states(
-            &endpoints, desired, &tls, timeout,
+            &endpoints,
+            desired,
+            &tls,
+            timeout,
+            args.no_management,
         ))
         .map_err(|e| {
             err(&format!("error: {e}\n"));
             exit::UNAVAILABLE
         })?;
-    for note in &snapshot.notes {
-        err(&format!("note: {note}\n"));
+    for (name, mode) in &snapshot.modes {
+        if let crate::broker::ReadMode::Probes(why) = mode {
+            err(&format!(
+                "note: connection `{name}`: planned from AMQP probes ({why}); {}\n",
+                crate::broker::PROBES_CANNOT_SEE
+            ));
+        }
     }
     Ok(Brokers {
         urls,
@@ -456,6 +465,9 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 }
             }
             let color = use_color(cli, std::io::stdout().is_terminal());
+            if let Some(snapshot) = brokers.snapshot.as_ref().filter(|_| !cli.quiet) {
+                out(&render::plan::read_modes(&snapshot.modes));
+            }
             if offline && !cli.quiet {
                 let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
                     "the topology has errors, so no broker was asked"

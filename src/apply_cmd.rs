@@ -138,26 +138,17 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
             }
         }
     }
+    sort_in_plan_order(&mut steps, &plan);
     match args.format {
         Format::Json => out(&render(&loaded, &plan, &steps)),
         Format::Human => {
             if !cli.quiet {
-                out(&human(&steps));
+                out(&human(&steps, ending));
             }
         }
     }
-    for s in steps
-        .iter()
-        .filter(|s| matches!(s.status, Status::Failed | Status::Refused))
-    {
-        err(&format!(
-            "error: {} {} `{}` on `{}`: {}\n",
-            s.action.as_str(),
-            s.kind.as_str(),
-            s.name,
-            s.connection,
-            s.message.clone().unwrap_or_default()
-        ));
+    for line in failures(&steps) {
+        err(&line);
     }
     match ending {
         Ending::Done => exit::OK,
@@ -165,12 +156,75 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
             err("error: apply refused; nothing of the refused changes was applied\n");
             exit::ERRORS
         }
-        Ending::Failed | Ending::Lost => {
+        Ending::Failed => {
             err(
                 "error: apply stopped; every message is still on the broker; run apply again to finish once the cause is fixed\n",
             );
             exit::ERRORS
         }
+        Ending::Lost => {
+            err(
+                "error: the connection to the broker was lost during apply; every message is still on the broker; run apply again to finish once it is back\n",
+            );
+            exit::UNAVAILABLE
+        }
+    }
+}
+
+/// Steps in the plan's order (exchanges, queues, bindings; each sorted), whatever order the
+/// protocols ran them in.
+fn sort_in_plan_order(steps: &mut [Step], plan: &Plan) {
+    let order: BTreeMap<(EntityKind, &str, String), usize> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.kind(), c.connection.as_str(), c.name()), i))
+        .collect();
+    steps.sort_by_cached_key(|s| {
+        order
+            .get(&(s.kind, s.connection.as_str(), s.name.clone()))
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
+}
+
+/// One `error:` line per distinct failure; the same error on many steps (a broker refusing
+/// every channel) is printed once, with how many steps it stopped.
+fn failures(steps: &[Step]) -> Vec<String> {
+    let mut seen: Vec<(String, Vec<&Step>)> = Vec::new();
+    for s in steps
+        .iter()
+        .filter(|s| matches!(s.status, Status::Failed | Status::Refused))
+    {
+        let message = s.message.clone().unwrap_or_default();
+        match seen.iter_mut().find(|(m, _)| *m == message) {
+            Some((_, list)) => list.push(s),
+            None => seen.push((message, vec![s])),
+        }
+    }
+    seen.into_iter()
+        .map(|(message, list)| {
+            let s = list[0];
+            let others = match list.len() - 1 {
+                0 => String::new(),
+                n => format!(" (and {n} more {} with the same error)", plural(n, "step")),
+            };
+            format!(
+                "error: {} {} `{}` on `{}`: {message}{others}\n",
+                s.action.as_str(),
+                s.kind.as_str(),
+                s.name,
+                s.connection,
+            )
+        })
+        .collect()
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
     }
 }
 
@@ -252,26 +306,23 @@ fn read_saved(path: &std::path::Path, args: &ApplyArgs) -> Result<SavedPlan, i32
     Ok(saved)
 }
 
-fn human(steps: &[Step]) -> String {
-    let mut counts: BTreeMap<(Action, EntityKind), usize> = BTreeMap::new();
-    for s in steps.iter().filter(|s| s.status == Status::Done) {
-        *counts.entry((s.action, s.kind)).or_default() += 1;
-    }
-    if counts.is_empty() && steps.is_empty() {
+/// What apply did, as Terraform says it: each entity created, replaced, deleted or bound, in
+/// plan order, then a summary. "Apply complete" only when every step succeeded.
+fn human(steps: &[Step], ending: Ending) -> String {
+    if steps.is_empty() && ending == Ending::Done {
         return "Nothing to do: the brokers match the files.\n".to_string();
     }
     let mut text = String::new();
-    for s in steps
-        .iter()
-        .filter(|s| s.status == Status::Done && s.action != Action::Create)
-    {
-        let sym = if s.action == Action::Delete {
-            "-"
-        } else {
-            "-/+"
-        };
+    let mut counts: BTreeMap<Action, BTreeMap<EntityKind, usize>> = BTreeMap::new();
+    for s in steps.iter().filter(|s| s.status == Status::Done) {
+        *counts
+            .entry(s.action)
+            .or_default()
+            .entry(s.kind)
+            .or_default() += 1;
+        let (sym, verb) = done(s.action);
         text.push_str(&format!(
-            "{sym} {} {} on `{}`",
+            "{sym} {} {} on `{}`: {verb}",
             s.kind.as_str(),
             s.name,
             s.connection
@@ -283,24 +334,53 @@ fn human(steps: &[Step]) -> String {
     }
     let summary: Vec<String> = counts
         .iter()
-        .map(|((action, kind), n)| {
-            let verb = match action {
-                Action::Create => "created",
-                Action::Replace => "replaced",
-                Action::Delete => "deleted",
-                other => other.as_str(),
-            };
+        .map(|(action, kinds)| {
+            let n: usize = kinds.values().sum();
+            let kinds: Vec<String> = kinds
+                .iter()
+                .map(|(kind, n)| {
+                    format!(
+                        "{} {}",
+                        crate::plan::thousands(*n as u64),
+                        plural(*n, kind.as_str())
+                    )
+                })
+                .collect();
             format!(
-                "{verb} {n} {}{}",
-                kind.as_str(),
-                if *n == 1 { "" } else { "s" }
+                "{} {} ({})",
+                crate::plan::thousands(n as u64),
+                done(*action).1,
+                kinds.join(", ")
             )
         })
         .collect();
-    if !summary.is_empty() {
-        text.push_str(&format!("Apply complete: {}.\n", summary.join(", ")));
+    let summary = if summary.is_empty() {
+        "nothing changed".to_string()
+    } else {
+        summary.join(", ")
+    };
+    if ending == Ending::Done {
+        text.push_str(&format!("\nApply complete: {summary}.\n"));
+    } else {
+        let not_done = steps.iter().filter(|s| s.status != Status::Done).count();
+        text.push_str(&format!(
+            "\nApply stopped: {summary} before it stopped; {not_done} {} not done (see the errors).\n",
+            plural(not_done, "change")
+        ));
     }
     text
+}
+
+/// The symbol and past participle of what a step did.
+fn done(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Create => ("+", "created"),
+        Action::Replace => ("-/+", "replaced"),
+        Action::Delete => ("-", "deleted"),
+        Action::Update => ("~", "updated"),
+        Action::Unverified => ("*", "bound"),
+        Action::Unchanged | Action::Skip => (" ", "unchanged"),
+    }
 }
 
 fn render(loaded: &crate::load::Loaded, plan: &Plan, steps: &[Step]) -> String {
@@ -311,4 +391,95 @@ fn render(loaded: &crate::load::Loaded, plan: &Plan, steps: &[Step]) -> String {
         plan,
     );
     crate::render::json::applied(document, &steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(
+        action: Action,
+        kind: EntityKind,
+        name: &str,
+        status: Status,
+        message: Option<&str>,
+    ) -> Step {
+        Step {
+            action,
+            kind,
+            connection: "amqp".into(),
+            name: name.into(),
+            status,
+            message: message.map(str::to_string),
+        }
+    }
+
+    /// "Apply complete" only when every step succeeded; a stopped run says how much was done.
+    #[test]
+    fn a_failed_run_is_never_complete() {
+        let steps = [
+            step(
+                Action::Create,
+                EntityKind::Exchange,
+                "ex",
+                Status::Done,
+                None,
+            ),
+            step(
+                Action::Create,
+                EntityKind::Queue,
+                "q",
+                Status::Failed,
+                Some("406"),
+            ),
+        ];
+        let text = human(&steps, Ending::Failed);
+        assert!(!text.contains("Apply complete"), "{text}");
+        assert!(text.contains("+ exchange ex on `amqp`: created"), "{text}");
+        assert!(!text.contains("queue q"), "{text}");
+        assert!(
+            text.contains(
+                "Apply stopped: 1 created (1 exchange) before it stopped; 1 change not done"
+            ),
+            "{text}"
+        );
+        let done = human(&steps[..1], Ending::Done);
+        assert!(
+            done.contains("Apply complete: 1 created (1 exchange)."),
+            "{done}"
+        );
+    }
+
+    /// The same error on every channel is one line, with the count.
+    #[test]
+    fn one_error_on_many_steps_is_printed_once() {
+        let mut steps: Vec<Step> = (0..32)
+            .map(|i| {
+                step(
+                    Action::Create,
+                    EntityKind::Queue,
+                    &format!("q{i}"),
+                    Status::Failed,
+                    Some("ACCESS_REFUSED"),
+                )
+            })
+            .collect();
+        steps.push(step(
+            Action::Create,
+            EntityKind::Exchange,
+            "ex",
+            Status::Failed,
+            Some("NOT_FOUND"),
+        ));
+        let lines = failures(&steps);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            "error: create queue `q0` on `amqp`: ACCESS_REFUSED (and 31 more steps with the same error)\n"
+        );
+        assert_eq!(
+            lines[1],
+            "error: create exchange `ex` on `amqp`: NOT_FOUND\n"
+        );
+    }
 }

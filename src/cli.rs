@@ -100,6 +100,11 @@ pub struct BrokerArgs {
     /// http://host:15672 with the AMQP URL's credentials.
     #[arg(long = "management", value_name = "NAME=URL")]
     pub management: Vec<String>,
+    /// Read the brokers with AMQP probes only, without the management API (which is
+    /// otherwise required, except where nothing listens at its URL): bindings are then
+    /// `unverified`, entities the files do not declare are not seen, and replaces are refused.
+    #[arg(long)]
+    pub no_management: bool,
     /// Seconds to wait for a broker to answer before giving up.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
@@ -141,6 +146,7 @@ impl std::fmt::Debug for BrokerArgs {
         f.debug_struct("BrokerArgs")
             .field("connections", &pairs(&self.connections))
             .field("management", &pairs(&self.management))
+            .field("no_management", &self.no_management)
             .field("timeout", &self.timeout)
             .field("ca_file", &self.ca_file)
             .field("client_cert", &self.client_cert)

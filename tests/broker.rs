@@ -32,7 +32,24 @@ fn apply_then_plan_shows_nothing_to_do() {
     let v = Vhost::new("noop");
     let out = apply(&v, "fixtures/retry-triple", &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("created 3 exchanges"), "{}", out.stdout);
+    // Terraform-style: each entity, in plan order, then a summary.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0], "+ exchange orders on `amqp`: created",
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.contains(&"+ binding orders.retry -> orders.retry [orders.main] on `amqp`: created"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Apply complete: 9 created (3 exchanges, 3 queues, 3 bindings)."),
+        "{}",
+        out.stdout
+    );
     let doc = plan_json(&v, "fixtures/retry-triple", &[]).json();
     assert_eq!(count(&doc, "unchanged"), 9, "{:?}", actions(&doc));
     let url = v.url();
@@ -592,6 +609,57 @@ fn run_env(args: &[&str], env: &[(&str, &str)]) -> util::Output {
     util::run_in(&util::root(), args, env)
 }
 
+/// A management API that accepts connections but never answers is an error (69) after
+/// --timeout, not a silent fall-back to probes; a cluster's management API fails over to the
+/// next node when nothing listens at the first.
+#[test]
+fn management_api_silence_is_an_error_and_nodes_fail_over() {
+    let v = Vhost::new("mgmt-silent");
+    let url = v.url();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        // Accept and hold every connection without a byte of answer.
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    let silent = format!("amqp=http://127.0.0.1:{port}");
+    let out = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--management",
+        &silent,
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(out.code, 69, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("did not answer within the deadline"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("AMQP probes"), "{}", out.stderr);
+
+    let nodes = "amqp=http://127.0.0.1:1,http://127.0.0.1:15672";
+    let out = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--management",
+        nodes,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("Read `amqp` from the management API (http://127.0.0.1:15672/api)."),
+        "{}",
+        out.stdout
+    );
+}
+
 /// Without the management API, plan falls back to AMQP probes and says what it cannot see.
 #[test]
 fn probe_mode_without_management() {
@@ -616,6 +684,49 @@ fn probe_mode_without_management() {
         .filter(|a| a.1 != "binding")
         .collect();
     assert!(exq.iter().all(|a| a.0 == "unchanged"), "{exq:?}");
+    // Bindings cannot be seen: `unverified`, not `create`, and not pending changes.
+    let bindings: Vec<_> = actions(&doc)
+        .into_iter()
+        .filter(|a| a.1 == "binding")
+        .collect();
+    assert_eq!(bindings.len(), 3);
+    assert!(bindings.iter().all(|a| a.0 == "unverified"), "{bindings:?}");
+    util::assert_valid(&util::validator("plan.schema.json"), &doc, "probe-mode plan");
+    let asked = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--no-management",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(asked.code, 0, "{}{}", asked.stdout, asked.stderr);
+    assert!(
+        asked.stdout.starts_with(
+            "Read `amqp` from AMQP probes, because --no-management asks for them"
+        ),
+        "{}",
+        asked.stdout
+    );
+    let refused = run(&[
+        "plan",
+        "fixtures/retry-triple",
+        "--connection",
+        &url,
+        "--management",
+        "amqp=http://127.0.0.1:1",
+    ]);
+    assert!(
+        refused.stdout.starts_with(
+            "Read `amqp` from AMQP probes, because nothing listens at the management API http://127.0.0.1:1/api"
+        ),
+        "{}",
+        refused.stdout
+    );
+    // apply binds them again: harmless, and the broker still has exactly three.
+    let out = apply(&v, "fixtures/retry-triple", &["--no-management"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(v.definitions()["bindings"].as_array().unwrap().len(), 3);
     // A queue whose TTL differs: the broker's own answer explains the replace.
     let drift = topology_dir(
         r#"<queue name="orders.retry"><arguments><argument name="x-message-ttl" xsi:type="number">1</argument>

@@ -61,7 +61,7 @@ impl Step {
 }
 
 /// How one connection's apply ended.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     Done,
     /// Refused before anything changed.

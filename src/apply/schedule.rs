@@ -151,7 +151,10 @@ pub fn schedule<'a>(changes: &[&'a Change], have: &ConnectionSpecs) -> Vec<Task<
             }),
         }
     }
-    tasks.push(batch(select(B, Action::Create), |e| match e {
+    // Unverified bindings (probe mode cannot see them) are bound too: binding is idempotent.
+    let mut binds = select(B, Action::Create);
+    binds.extend(select(B, Action::Unverified));
+    tasks.push(batch(binds, |e| match e {
         Entity::Binding(b) => Some(Op::Bind(b.clone())),
         _ => None,
     }));

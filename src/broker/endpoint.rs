@@ -27,8 +27,9 @@ pub struct Endpoint {
     pub shown: String,
     /// The vhost (`%2f` in the URL is `/`).
     pub vhost: String,
-    /// Management API base (`http://host:15672/api`), user and password.
-    pub management: String,
+    /// Management API bases (`http://host:15672/api`), one per node, tried in order; user
+    /// and password.
+    pub management: Vec<String>,
     pub username: String,
     pub password: Secret,
 }
@@ -112,7 +113,20 @@ impl Endpoint {
             ));
         }
         let (management, username, password) = match management {
-            Some(m) => management_parts(m, &first).map_err(bad)?,
+            // Several management URLs (one per cluster node), comma-separated: tried in order.
+            Some(m) => {
+                let mut bases = Vec::new();
+                let mut credentials = None;
+                for url in m.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+                    let (base, user, pass) = management_parts(url, &first).map_err(&bad)?;
+                    bases.push(base);
+                    credentials.get_or_insert((user, pass));
+                }
+                let (user, pass) =
+                    credentials.ok_or_else(|| bad("no management URL given".to_string()))?;
+                (bases, user, pass)
+            }
+            // One per AMQP node, so that the management API fails over as AMQP does.
             None => {
                 let scheme = match first.scheme {
                     AMQPScheme::AMQPS => "https",
@@ -123,14 +137,21 @@ impl Endpoint {
                 } else {
                     15672
                 };
-                let host = &first.authority.host;
-                let host = if host.contains(':') {
-                    format!("[{host}]")
-                } else {
-                    host.clone()
-                };
+                let mut bases: Vec<String> = Vec::new();
+                for node in &nodes {
+                    let host = &node.authority.host;
+                    let host = if host.contains(':') {
+                        format!("[{host}]")
+                    } else {
+                        host.clone()
+                    };
+                    let base = format!("{scheme}://{host}:{port}/api");
+                    if !bases.contains(&base) {
+                        bases.push(base);
+                    }
+                }
                 (
-                    format!("{scheme}://{host}:{port}/api"),
+                    bases,
                     first.authority.userinfo.username.clone(),
                     Secret::new(first.authority.userinfo.password.clone()),
                 )
@@ -185,11 +206,28 @@ mod tests {
 
     use crate::connection::tests::{NASTY, assert_hidden, encoded};
 
+    /// A cluster's management API fails over as AMQP does: one URL per node by default, or
+    /// the comma-separated list given (credentials from the first that has some).
+    #[test]
+    fn cluster_management_urls() {
+        let e = Endpoint::parse("amqp", "amqp://u:p@n1:5672/v,amqp://u:p@n2:5673/v", None).unwrap();
+        assert_eq!(e.management, ["http://n1:15672/api", "http://n2:15672/api"]);
+        let e = Endpoint::parse(
+            "amqp",
+            "amqp://u:p@n1/v",
+            Some("http://admin:s3cret@m1:15672, http://m2:15672"),
+        )
+        .unwrap();
+        assert_eq!(e.management, ["http://m1:15672/api", "http://m2:15672/api"]);
+        assert_eq!(e.username, "admin");
+        assert_eq!(e.password.expose(), "s3cret");
+    }
+
     #[test]
     fn vhost_and_default_management() {
         let e = Endpoint::parse("amqp", "amqp://u:p%40ss@h:5672/%2f", None).unwrap();
         assert_eq!(e.vhost, "/");
-        assert_eq!(e.management, "http://h:15672/api");
+        assert_eq!(e.management, ["http://h:15672/api"]);
         assert_eq!(e.username, "u");
         assert_eq!(e.password.expose(), "p@ss");
         assert!(!e.shown.contains("p%40ss"));
@@ -197,7 +235,7 @@ mod tests {
         assert_eq!(e.vhost, "shop");
         let e = Endpoint::parse("amqp", "amqps://u:p@[::1]:5671/shop", None).unwrap();
         assert_eq!(e.nodes[0].authority.host, "::1");
-        assert_eq!(e.management, "https://[::1]:15671/api");
+        assert_eq!(e.management, ["https://[::1]:15671/api"]);
     }
 
     #[test]
@@ -209,11 +247,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.nodes.len(), 2);
-        assert_eq!(e.management, "https://mgmt/rabbit/api");
+        assert_eq!(e.management, ["https://mgmt/rabbit/api"]);
         assert_eq!(e.username, "admin");
         assert_eq!(e.password.expose(), "s3cret");
         let e = Endpoint::parse("amqp", "amqp://u:p@n1/v", Some("http://mgmt:15673?x=1")).unwrap();
-        assert_eq!(e.management, "http://mgmt:15673/api");
+        assert_eq!(e.management, ["http://mgmt:15673/api"]);
         assert_eq!((e.username.as_str(), e.password.expose()), ("u", "p"));
         let e = Endpoint::parse(
             "amqp",
@@ -266,7 +304,7 @@ mod tests {
                 Ok(e) => {
                     assert!(!password.contains(['/', '?', '#']), "{password}");
                     assert_eq!(e.password.expose(), password);
-                    assert_eq!(e.management, "http://mgmt:15672/api");
+                    assert_eq!(e.management, ["http://mgmt:15672/api"]);
                 }
             }
         }

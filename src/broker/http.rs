@@ -12,13 +12,20 @@ use super::Endpoint;
 use super::tls::{Identity as ClientIdentity, Tls};
 use crate::secret::Secret;
 
-/// The HTTP client for `endpoint`'s management API: connecting bounded by `timeout`, each
-/// request by three times that. The TLS settings apply to an `https://` management URL.
+/// The HTTP client for `endpoint`'s management API: connecting, and every wait for the
+/// server to send something, bounded by `timeout` (a server that accepts and never answers
+/// is an error after `timeout`); a whole request (a large definitions export) by three times
+/// that. The TLS settings apply to an `https://` management URL.
 pub fn client(endpoint: &Endpoint, tls: &Tls, timeout: Duration) -> Result<Client, String> {
     let mut builder = Client::builder()
         .connect_timeout(timeout)
+        .read_timeout(timeout)
         .timeout(timeout * 3);
-    if endpoint.management.starts_with("https://") {
+    if endpoint
+        .management
+        .iter()
+        .any(|m| m.starts_with("https://"))
+    {
         if let Some(pem) = &tls.ca_pem {
             let certs = Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?;
@@ -98,7 +105,10 @@ mod tests {
             Some(&format!("https://localhost:{port}")),
         )
         .unwrap();
-        assert_eq!(endpoint.management, format!("https://localhost:{port}/api"));
+        assert_eq!(
+            endpoint.management,
+            [format!("https://localhost:{port}/api")]
+        );
         let tls = |ca: bool, identity: Option<&ClientIdentity>| Tls {
             ca_pem: ca.then(|| ca_pem.clone()),
             identity: identity.cloned(),

@@ -213,7 +213,9 @@ fn seg(s: &str) -> String {
 #[derive(Clone)]
 pub struct Api {
     http: reqwest::Client,
-    base: String,
+    /// One base URL per node, tried in order from `current` (the last one that answered).
+    bases: Vec<String>,
+    current: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     username: String,
     password: Secret,
     vhost: String,
@@ -225,27 +227,71 @@ impl Api {
     pub fn new(endpoint: &Endpoint, http: reqwest::Client) -> Api {
         Api {
             http,
-            base: endpoint.management.trim_end_matches('/').to_string(),
+            bases: endpoint
+                .management
+                .iter()
+                .map(|b| b.trim_end_matches('/').to_string())
+                .collect(),
+            current: Default::default(),
             username: endpoint.username.clone(),
             password: endpoint.password.clone(),
             vhost: endpoint.vhost.clone(),
         }
     }
 
-    /// GET `path` (under `/api`), as `T`; `Ok(None)` on 404.
+    /// The base URL of the node that answered last (the first one before any).
+    pub fn answering(&self) -> &str {
+        self.base()
+    }
+
+    fn base(&self) -> &str {
+        let at = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        self.bases.get(at).map(String::as_str).unwrap_or_default()
+    }
+
+    /// GET `path` (under `/api`), as `T`; `Ok(None)` on 404. A node that does not answer
+    /// (connection refused) is skipped for the next one, as AMQP fails over; a node that
+    /// answers late, or refuses us, is an error.
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ReadError> {
-        let at = format!("management API {}", self.base);
+        use std::sync::atomic::Ordering;
+        let n = self.bases.len().max(1);
+        let start = self.current.load(Ordering::Relaxed);
+        let mut unreachable = Vec::new();
+        for i in 0..n {
+            let at = (start + i) % n;
+            let Some(base) = self.bases.get(at) else {
+                break;
+            };
+            match self.get_from(base, path).await {
+                Err(ReadError::Unreachable(why)) => unreachable.push(why),
+                answer => {
+                    self.current.store(at, Ordering::Relaxed);
+                    return answer;
+                }
+            }
+        }
+        Err(ReadError::Unreachable(unreachable.join("; ")))
+    }
+
+    async fn get_from<T: DeserializeOwned>(
+        &self,
+        base: &str,
+        path: &str,
+    ) -> Result<Option<T>, ReadError> {
+        let at = format!("management API {base}");
         let response = self
             .http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{base}{path}"))
             .basic_auth(&self.username, Some(self.password.expose()))
             .send()
             .await
             .map_err(|e| {
                 if e.is_timeout() {
-                    ReadError::Refused(format!("{at} did not answer within the deadline"))
+                    ReadError::Refused(format!(
+                        "{at} did not answer within the deadline (--timeout)"
+                    ))
                 } else if e.is_connect() {
-                    ReadError::Unreachable(format!("{at} does not answer"))
+                    ReadError::Unreachable(format!("nothing listens at the management API {base}"))
                 } else {
                     ReadError::Refused(format!("{at}: {}", without_url(&e)))
                 }
@@ -280,7 +326,8 @@ impl Api {
             .ok_or_else(|| {
                 ReadError::Refused(format!(
                     "vhost `{}` does not exist on management API {}",
-                    self.vhost, self.base
+                    self.vhost,
+                    self.base()
                 ))
             })?;
         let version = defs.rabbitmq_version.clone().unwrap_or_default();

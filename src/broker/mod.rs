@@ -82,8 +82,21 @@ pub struct Unavailable(pub String);
 /// What was read from the brokers.
 pub struct Snapshot {
     pub states: BTreeMap<String, ConnectionState>,
-    /// Things the user should know about how the state was read (probe mode, …).
-    pub notes: Vec<String>,
+    /// How each connection's state was read, and why.
+    pub modes: BTreeMap<String, ReadMode>,
+}
+
+/// What AMQP probes cannot see, said wherever probe mode is used.
+pub const PROBES_CANNOT_SEE: &str = "AMQP probes cannot see bindings (shown as `unverified`: apply binds them again), entities the files do not declare, nor arguments RabbitMQ does not compare on redeclare (custom keys, exchange arguments other than alternate-exchange)";
+
+/// How a connection's state was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// From the management API at this base URL.
+    Management(String),
+    /// From AMQP probes, for this reason: bindings and entities the files do not declare
+    /// are not seen.
+    Probes(String),
 }
 
 /// Reads every connection's state: `Live` (management API) or `Probed` (AMQP only) for those
@@ -93,9 +106,10 @@ pub async fn read_states(
     desired: &BTreeMap<String, ConnectionSpecs>,
     tls: &TlsSet,
     timeout: Duration,
+    no_management: bool,
 ) -> Result<Snapshot, Unavailable> {
     let mut states = BTreeMap::new();
-    let mut notes = Vec::new();
+    let mut modes = BTreeMap::new();
     for name in desired.keys() {
         states.insert(name.clone(), ConnectionState::NoUrl);
     }
@@ -106,23 +120,31 @@ pub async fn read_states(
         // AMQP first: it proves the credentials and vhost, and gives message counts.
         let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
         let api = management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
-        let state = match api.definitions().await {
+        let read = if no_management {
+            Err(management::ReadError::Unreachable(
+                "--no-management asks for them".to_string(),
+            ))
+        } else {
+            api.definitions().await
+        };
+        let state = match read {
             Ok((mut have, _version)) => {
                 read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
+                modes.insert(
+                    ep.name.clone(),
+                    ReadMode::Management(api.answering().to_string()),
+                );
                 ConnectionState::Live(have)
             }
             Err(management::ReadError::Refused(why)) => {
                 amqp::close_connection(&conn, timeout).await;
                 return Err(Unavailable(why));
             }
+            // Only when asked, or when nothing listens at the management URL (connection
+            // refused): a management API that answers late or refuses us is an error.
             Err(management::ReadError::Unreachable(why)) => {
-                notes.push(format!(
-                    "connection `{}`: {why}; planned from AMQP probes, which cannot see bindings, \
-                     entities the files do not declare, nor arguments RabbitMQ does not compare \
-                     on redeclare (custom keys, exchange arguments other than alternate-exchange)",
-                    ep.name
-                ));
+                modes.insert(ep.name.clone(), ReadMode::Probes(why));
                 let probed = amqp::probe(&conn, want, timeout)
                     .await
                     .map_err(Unavailable)?;
@@ -132,7 +154,7 @@ pub async fn read_states(
         amqp::close_connection(&conn, timeout).await;
         states.insert(ep.name.clone(), state);
     }
-    Ok(Snapshot { states, notes })
+    Ok(Snapshot { states, modes })
 }
 
 fn sort(specs: &mut ConnectionSpecs) {

@@ -26,6 +26,9 @@ pub enum Action {
     Replace,
     Delete,
     Skip,
+    /// A binding that AMQP probes cannot see (no management API): apply binds it again,
+    /// which is harmless when it exists; it is not a pending change.
+    Unverified,
 }
 
 impl serde::Serialize for Action {
@@ -49,6 +52,7 @@ impl Action {
             Action::Replace => "replace",
             Action::Delete => "delete",
             Action::Skip => "skip",
+            Action::Unverified => "unverified",
         }
     }
 }
@@ -165,11 +169,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// True when applying would do something.
+    /// True when applying would change something (`unverified` bindings are bound again,
+    /// but they are not pending changes: `--detailed-exitcode` would report them forever).
     pub fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::Unchanged | Action::Skip))
+        self.changes.iter().any(|c| {
+            !matches!(
+                c.action,
+                Action::Unchanged | Action::Skip | Action::Unverified
+            )
+        })
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -587,7 +595,16 @@ fn plan_probed(
     // Bindings cannot be seen without the management API. Binding again is harmless when the
     // binding exists with the same arguments encoded the same way (signed 64-bit integers).
     for b in &want.bindings {
-        push(Entity::Binding(b.clone()), None, None);
+        changes.push(Change {
+            action: Action::Unverified,
+            connection: connection.to_string(),
+            entity: Entity::Binding(b.clone()),
+            reason: Some(
+                "AMQP probes cannot see bindings: apply binds it (harmless when it exists)"
+                    .to_string(),
+            ),
+            differences: Vec::new(),
+        });
     }
 }
 

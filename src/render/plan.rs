@@ -29,6 +29,7 @@ fn symbol(action: Action) -> (&'static str, &'static str) {
         Action::Delete => ("  -", "31"),
         Action::Unchanged => ("   ", "0"),
         Action::Skip => ("  #", "2"),
+        Action::Unverified => ("  *", "36"),
     }
 }
 
@@ -137,6 +138,26 @@ fn headline(c: &Change) -> String {
     }
 }
 
+/// The plan's first line: how each connection's broker was read, and why.
+pub fn read_modes(modes: &BTreeMap<String, crate::broker::ReadMode>) -> String {
+    use crate::broker::ReadMode;
+    let parts: Vec<String> = modes
+        .iter()
+        .map(|(name, mode)| match mode {
+            ReadMode::Management(base) => {
+                format!("`{name}` from the management API ({base})")
+            }
+            ReadMode::Probes(why) => format!(
+                "`{name}` from AMQP probes, because {why} (bindings are `unverified`; entities the files do not declare are not seen)"
+            ),
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("Read {}.\n\n", parts.join("; "))
+}
+
 /// How a Magento install was read (`plan -v`): the modules, in Magento's order, and what
 /// was left out with the reason.
 pub fn install(report: &crate::source::InstallReport) -> String {
@@ -209,7 +230,7 @@ pub fn render(
             let _ = writeln!(out, "{}", paint.code(code, &line));
             details(&mut out, c);
             if let Some(reason) = &c.reason
-                && c.action != Action::Create
+                && !matches!(c.action, Action::Create | Action::Unverified)
             {
                 let _ = writeln!(out, "          # {reason}");
             }
@@ -250,13 +271,17 @@ pub fn render(
     }
     let _ = writeln!(
         out,
-        "Plan: {} to create, {} to update, {} to replace, {} to delete; {} unchanged, {} skipped.",
+        "Plan: {} to create, {} to update, {} to replace, {} to delete; {} unchanged, {} skipped{}.",
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Replace),
         plan.count(Action::Delete),
         plan.count(Action::Unchanged),
         plan.count(Action::Skip),
+        match plan.count(Action::Unverified) {
+            0 => String::new(),
+            n => format!(", {n} unverified"),
+        },
     );
     out
 }
