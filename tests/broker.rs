@@ -9,12 +9,13 @@ use serde_json::json;
 use util::{Vhost, actions, run, topology_dir};
 
 fn plan_json(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
+    plan(vhost, path, &[&["--format", "json"], extra].concat())
+}
+
+/// `plan PATH --connection <vhost's URL> EXTRA…`, human output.
+fn plan(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
     let url = vhost.url();
-    run(&[
-        &["plan", path, "--format", "json", "--connection", &url],
-        extra,
-    ]
-    .concat())
+    run(&[&["plan", path, "--connection", &url], extra].concat())
 }
 
 fn apply(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
@@ -53,13 +54,7 @@ fn apply_then_plan_shows_nothing_to_do() {
     let doc = plan_json(&v, "fixtures/retry-triple", &[]).json();
     assert_eq!(count(&doc, "unchanged"), 9, "{:?}", actions(&doc));
     let url = v.url();
-    let detailed = run(&[
-        "plan",
-        "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--detailed-exitcode",
-    ]);
+    let detailed = plan(&v, "fixtures/retry-triple", &["--detailed-exitcode"]);
     assert_eq!(detailed.code, 0, "{}", detailed.stderr);
     let verbose = run(&["plan", "-v", "fixtures/retry-triple", "--connection", &url]);
     assert!(
@@ -615,7 +610,6 @@ fn run_env(args: &[&str], env: &[(&str, &str)]) -> util::Output {
 #[test]
 fn management_api_silence_is_an_error_and_nodes_fail_over() {
     let v = Vhost::new("mgmt-silent");
-    let url = v.url();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -624,16 +618,11 @@ fn management_api_silence_is_an_error_and_nodes_fail_over() {
         drop(held);
     });
     let silent = format!("amqp=http://127.0.0.1:{port}");
-    let out = run(&[
-        "plan",
+    let out = plan(
+        &v,
         "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--management",
-        &silent,
-        "--timeout",
-        "1",
-    ]);
+        &["--management", &silent, "--timeout", "1"],
+    );
     assert_eq!(out.code, 69, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("did not answer within the deadline"),
@@ -643,14 +632,7 @@ fn management_api_silence_is_an_error_and_nodes_fail_over() {
     assert!(!out.stderr.contains("AMQP probes"), "{}", out.stderr);
 
     let nodes = "amqp=http://127.0.0.1:1,http://127.0.0.1:15672";
-    let out = run(&[
-        "plan",
-        "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--management",
-        nodes,
-    ]);
+    let out = plan(&v, "fixtures/retry-triple", &["--management", nodes]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
@@ -666,16 +648,16 @@ fn probe_mode_without_management() {
     let v = Vhost::new("probe");
     assert_eq!(apply(&v, "fixtures/retry-triple", &[]).code, 0);
     let url = v.url();
-    let out = run(&[
-        "plan",
+    let out = plan(
+        &v,
         "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--management",
-        "amqp=http://127.0.0.1:1",
-        "--format",
-        "json",
-    ]);
+        &[
+            "--management",
+            "amqp=http://127.0.0.1:1",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("AMQP probes"), "{}", out.stderr);
     let doc = out.json();
@@ -691,31 +673,29 @@ fn probe_mode_without_management() {
         .collect();
     assert_eq!(bindings.len(), 3);
     assert!(bindings.iter().all(|a| a.0 == "unverified"), "{bindings:?}");
-    util::assert_valid(&util::validator("plan.schema.json"), &doc, "probe-mode plan");
-    let asked = run(&[
-        "plan",
+    util::assert_valid(
+        &util::validator("plan.schema.json"),
+        &doc,
+        "probe-mode plan",
+    );
+    let asked = plan(
+        &v,
         "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--no-management",
-        "--detailed-exitcode",
-    ]);
+        &["--no-management", "--detailed-exitcode"],
+    );
     assert_eq!(asked.code, 0, "{}{}", asked.stdout, asked.stderr);
     assert!(
-        asked.stdout.starts_with(
-            "Read `amqp` from AMQP probes, because --no-management asks for them"
-        ),
+        asked
+            .stdout
+            .starts_with("Read `amqp` from AMQP probes, because --no-management asks for them"),
         "{}",
         asked.stdout
     );
-    let refused = run(&[
-        "plan",
+    let refused = plan(
+        &v,
         "fixtures/retry-triple",
-        "--connection",
-        &url,
-        "--management",
-        "amqp=http://127.0.0.1:1",
-    ]);
+        &["--management", "amqp=http://127.0.0.1:1"],
+    );
     assert!(
         refused.stdout.starts_with(
             "Read `amqp` from AMQP probes, because nothing listens at the management API http://127.0.0.1:1/api"
