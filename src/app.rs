@@ -173,7 +173,10 @@ fn lint(cli: &Cli, args: &LintArgs) -> i32 {
                     .iter()
                     .filter(|(_, s)| s.kind == crate::source::SourceKind::Topology)
                     .count();
-                err(&format!("{files} file(s) checked: no problem found\n"));
+                err(&format!(
+                    "{} checked: no problem found\n",
+                    crate::text::count(files as u64, "file")
+                ));
             }
         }
         LintFormat::Json => out(&render::json::lint(&loaded.diagnostics, &loaded.sources)),
@@ -476,11 +479,17 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 };
                 out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
+            let options = render::plan::Options {
+                color,
+                verbose: cli.verbose,
+                only: args.only.iter().map(|a| a.action()).collect(),
+                tally: Tally::of(&loaded.diagnostics),
+                offline,
+            };
             out(&render::plan::render(
                 &the_plan,
                 &brokers.urls.masked(),
-                color,
-                cli.verbose,
+                &options,
             ));
         }
     }

@@ -68,6 +68,33 @@ pub enum Format {
     Json,
 }
 
+/// A plan action, as `--only` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShownAction {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    Unchanged,
+    Skip,
+    Unverified,
+}
+
+impl ShownAction {
+    pub fn action(self) -> crate::plan::Action {
+        use crate::plan::Action;
+        match self {
+            ShownAction::Create => Action::Create,
+            ShownAction::Update => Action::Update,
+            ShownAction::Replace => Action::Replace,
+            ShownAction::Delete => Action::Delete,
+            ShownAction::Unchanged => Action::Unchanged,
+            ShownAction::Skip => Action::Skip,
+            ShownAction::Unverified => Action::Unverified,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the files for everything Magento or RabbitMQ would reject, without a broker.
@@ -170,6 +197,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes to apply, 0 when there are none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Show only these changes (comma-separated), e.g. --only create,replace,delete; the
+    /// summary still counts all.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "ACTIONS")]
+    pub only: Vec<ShownAction>,
     /// Save the plan, for `apply --plan`.
     #[arg(long, value_name = "PLAN.json")]
     pub out: Option<PathBuf>,

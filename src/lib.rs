@@ -26,3 +26,4 @@ pub mod secret;
 pub mod source;
 pub mod spec;
 pub mod syntax;
+pub mod text;

@@ -23,7 +23,7 @@ fn magento_app_lints_clean() {
     let out = run(&["lint", corpus.join("app").to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains("10 file(s) checked: no problem found"),
+        out.stderr.contains("10 files checked: no problem found"),
         "{}",
         out.stderr
     );

@@ -204,10 +204,16 @@ async fn run_task<E: Executor>(ex: &mut E, task: &Task<'_>, steps: &mut Vec<Step
 fn describe(done: &Done) -> Option<String> {
     let mut parts = Vec::new();
     if done.messages_moved > 0 {
-        parts.push(format!("{} message(s) moved", done.messages_moved));
+        parts.push(format!(
+            "{} moved",
+            crate::text::count(done.messages_moved, "message")
+        ));
     }
     if done.bindings_moved > 0 {
-        parts.push(format!("{} binding(s) moved", done.bindings_moved));
+        parts.push(format!(
+            "{} moved",
+            crate::text::count(done.bindings_moved as u64, "binding")
+        ));
     }
     if let Some(note) = &done.note {
         parts.push(note.clone());

@@ -88,7 +88,7 @@ pub fn check_unused(name: &str, status: &QueueStatus) -> Result<(), Failure> {
 /// The refusal of a queue that consumers use: how many (when known), from where.
 fn in_use(name: &str, consumers: Option<u64>, connections: &[String]) -> String {
     let count = consumers
-        .map(|n| format!("{n} consumer(s)"))
+        .map(|n| crate::text::count(n, "consumer"))
         .unwrap_or_else(|| "consumers".into());
     let from = if connections.is_empty() {
         String::new()
@@ -133,9 +133,9 @@ async fn delete_drained<E: Executor>(
         return Err(OpError::Refused {
             code: 406,
             text: format!(
-                "queue `{queue}` is in use ({} consumer(s), {} unacknowledged)",
-                status.consumers,
-                status.unacked.unwrap_or(0)
+                "queue `{queue}` is in use ({}, {} unacknowledged)",
+                crate::text::count(u64::from(status.consumers), "consumer"),
+                crate::text::thousands(status.unacked.unwrap_or(0))
             ),
         });
     }
@@ -168,9 +168,13 @@ fn proof_failure(queue: &str, proof: &Proof) -> Option<String> {
         Proof::Vacant => None,
         Proof::Consumers(who) => Some(in_use(queue, None, who)),
         Proof::Unacked(n) => Some(format!(
-            "{n} message(s) of queue `{queue}` were delivered and are not acknowledged (a consumer that left without handing them back, or basic.get): deleting it would lose them; apply again once they are acknowledged or handed back"
+            "{} of queue `{queue}` delivered and not acknowledged (a consumer that left without handing them back, or basic.get): deleting it would lose them; apply again once they are acknowledged or handed back",
+            crate::text::count(*n, "message")
         )),
-        Proof::NotEmpty(n) => Some(format!("queue `{queue}` holds {n} message(s)")),
+        Proof::NotEmpty(n) => Some(format!(
+            "queue `{queue}` holds {}",
+            crate::text::count(*n, "message")
+        )),
         Proof::Unproven(why) => Some(format!(
             "could not establish that no message of queue `{queue}` is held unacknowledged: {why}"
         )),
@@ -304,8 +308,8 @@ pub async fn swap_queue<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<Done
     let old_type = old.queue_type();
     if old_type == QueueType::Stream && status.ready > 0 {
         return Err(Failure::Refused(format!(
-            "queue `{name}` is a stream holding {} message(s): a stream keeps its messages after they are read, so they cannot be moved aside; nothing was changed",
-            status.ready
+            "queue `{name}` is a stream holding {}: a stream keeps its messages after they are read, so they cannot be moved aside; nothing was changed",
+            crate::text::count(u64::from(status.ready), "message")
         )));
     }
     try_definition(ex, new).await?;
@@ -459,8 +463,8 @@ pub async fn delete_queue<E: Executor>(ex: &mut E, name: &str) -> Result<Done, F
     let status = unused_status(ex, name).await?;
     if status.ready > 0 {
         return Err(Failure::Refused(format!(
-            "queue `{name}` holds {} message(s): it is not deleted",
-            status.ready
+            "queue `{name}` holds {}: it is not deleted",
+            crate::text::count(u64::from(status.ready), "message")
         )));
     }
     if q.queue_type() != QueueType::Stream {
@@ -547,8 +551,8 @@ pub async fn replace_exchange<E: Executor>(
             .map_err(|e| refused_before(e, &format!("recording the bindings of `{name}`")))?;
     }
     let left = format!(
-        "record `{record_name}` keeps the exchange's definition and its {} binding(s); run apply again to restore them",
-        bindings.len()
+        "record `{record_name}` keeps the exchange's definition and its {}; run apply again to restore them",
+        crate::text::count(bindings.len() as u64, "binding")
     );
     if let Err(e) = ex.recreate_exchange(new, &bindings).await {
         if let OpError::Lost(_) = e {

@@ -268,7 +268,7 @@ fn swap_under_traffic_keeps_every_message_and_binding() {
         swap.message
             .as_deref()
             .unwrap_or("")
-            .contains("message(s) moved"),
+            .contains("messages moved"),
         "{swap:?}"
     );
 }

@@ -112,9 +112,9 @@ impl Executor for LiveBroker<'_> {
         let out = amqp::run_pipelined(self.conn, ops, b.channels, self.timeout, b.progress).await;
         if b.verbose && !ops.is_empty() {
             eprintln!(
-                "  {} operation(s) over {} channel(s) in {:.2}s",
-                ops.len(),
-                b.channels.min(ops.len()),
+                "  declared and bound: {} over {} in {:.2}s",
+                crate::text::count(ops.len() as u64, "operation"),
+                crate::text::count(b.channels.min(ops.len()) as u64, "channel"),
                 t.elapsed().as_secs_f64()
             );
         }
@@ -175,7 +175,8 @@ impl Executor for LiveBroker<'_> {
         let moved = mover::move_messages(self.conn, from, to, self.timeout).await?;
         if self.batching.verbose {
             eprintln!(
-                "  moved {moved} message(s) from `{from}` to `{to}` in {:.2}s",
+                "  moved {} from `{from}` to `{to}` in {:.2}s",
+                crate::text::count(moved, "message"),
                 t.elapsed().as_secs_f64()
             );
         }
@@ -189,9 +190,9 @@ impl Executor for LiveBroker<'_> {
         let v = mover::vacate(self.conn, &api, queue, into, self.timeout, deadline).await?;
         if self.batching.verbose {
             eprintln!(
-                "  vacated `{queue}` in {:.2}s ({} message(s) moved; {:?})",
+                "  vacated `{queue}` in {:.2}s ({} moved; {:?})",
                 t.elapsed().as_secs_f64(),
-                v.moved,
+                crate::text::count(v.moved, "message"),
                 v.proof
             );
         }

@@ -266,8 +266,8 @@ fn warn_converter_merge(
             Diagnostic::warning(
                 Code::ExchangeReplaced,
                 format!(
-                    "this <exchange name=\"{name}\"> has no bindings: Magento drops the {} binding(s) declared for it before",
-                    earlier_bindings.len()
+                    "this <exchange name=\"{name}\"> has no bindings: Magento drops the {} declared for it before",
+                    crate::text::count(earlier_bindings.len() as u64, "binding")
                 ),
             )
             .with_label(later.name.span, "its bindings replace the earlier ones: none")

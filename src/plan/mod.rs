@@ -345,8 +345,8 @@ fn plan_connection(
         } else {
             let reason = prune.then(|| {
                 format!(
-                    "not deleted: it holds {} message(s)",
-                    thousands(q.usage.messages.unwrap_or(0))
+                    "not deleted: it holds {}",
+                    crate::text::count(q.usage.messages.unwrap_or(0), "message")
                 )
             });
             unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
@@ -371,22 +371,16 @@ fn plan_connection(
     }
 }
 
-/// How many messages and consumers a replace touches, and how.
+/// How a replace keeps the queue's messages, and what would stop it. (The counts are on the
+/// change itself: `messages`, `unacked`, `consumers`.)
 fn replace_note(b: &QueueSpec) -> String {
     let u = &b.usage;
-    let count = |n: Option<u64>, what: &str| match n {
-        Some(n) => format!("{} {what}", thousands(n)),
-        None => format!("unknown {what}"),
-    };
-    let mut note = format!(
-        "{} will be moved through a holding queue and back, {}",
-        count(u.messages, "message(s)"),
-        count(u.consumers, "consumer(s)")
-    );
+    let mut note = "its messages and bindings move to a holding queue and back".to_string();
     if u.consumers.unwrap_or(0) > 0 || u.unacked.unwrap_or(0) > 0 {
         note.push_str(&format!(
-            ", {}: apply refuses while consumers or unacknowledged messages remain",
-            count(u.unacked, "unacknowledged")
+            "; apply refuses while {} and {} unacknowledged remain",
+            crate::text::count(u.consumers.unwrap_or(0), "consumer"),
+            crate::text::count(u.unacked.unwrap_or(0), "message")
         ));
     }
     note.push_str("; ");
@@ -399,9 +393,9 @@ fn delete_note(q: &QueueSpec) -> String {
     let mut note = String::new();
     if u.consumers.unwrap_or(0) > 0 || u.unacked.unwrap_or(0) > 0 {
         note.push_str(&format!(
-            "{} consumer(s), {} unacknowledged: apply refuses until they are gone; ",
-            u.consumers.unwrap_or(0),
-            u.unacked.unwrap_or(0)
+            "{}, {} unacknowledged: apply refuses until they are gone; ",
+            crate::text::count(u.consumers.unwrap_or(0), "consumer"),
+            crate::text::count(u.unacked.unwrap_or(0), "message")
         ));
     }
     note.push_str(delete_check(q));
@@ -421,34 +415,27 @@ fn delete_check(q: &QueueSpec) -> &'static str {
 fn own_queue_note(q: &QueueSpec) -> String {
     match record::Record::parse(q) {
         Some(record::Record::Holding { queue, .. }) => format!(
-            "holding queue of an interrupted replace of `{queue}`: its {} message(s) and its bindings go back to `{queue}`, then it is deleted",
+            "holding queue of an interrupted replace of `{queue}`: its {} and its bindings go back to `{queue}`, then it is deleted",
             q.usage
                 .messages
-                .map(thousands)
-                .unwrap_or_else(|| "unknown".into())
+                .map(|n| crate::text::count(n, "message"))
+                .unwrap_or_else(|| "messages".into())
         ),
         Some(record::Record::ExchangeRestore {
             exchange, bindings, ..
         }) => format!(
-            "record of an interrupted replace of exchange `{exchange}`: its {} binding(s) are bound again, then it is deleted",
-            bindings.len()
+            "record of an interrupted replace of exchange `{exchange}`: its {} bound again, then it is deleted",
+            match bindings.len() {
+                1 => "binding is".to_string(),
+                n => format!("{} are", crate::text::count(n as u64, "binding")),
+            }
         ),
         None => "a scratch queue an interrupted apply left: deleted when empty".to_string(),
     }
 }
 
 /// 1204 → "1,204".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::text::thousands;
 
 fn reason_for(action: Action, diffs: &[Difference]) -> Option<String> {
     (action == Action::Replace).then(|| {
@@ -668,7 +655,7 @@ mod tests {
                 .reason
                 .as_deref()
                 .unwrap()
-                .contains("3 message(s) will be moved")
+                .contains("its messages and bindings move to a holding queue and back")
         );
         assert_eq!(p.changes[1].action, Action::Unchanged);
         assert!(p.has_changes());
@@ -740,7 +727,7 @@ mod tests {
                 .reason
                 .as_deref()
                 .unwrap()
-                .contains("42 message(s) and its bindings go back to `q`"),
+                .contains("42 messages and its bindings go back to `q`"),
             "{:?}",
             finish.reason
         );

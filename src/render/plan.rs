@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::plan::{Action, Change, Entity, Plan, thousands};
+use crate::plan::{Action, Change, Entity, EntityKind, Plan, thousands};
 use crate::spec::ArgMap;
 
 struct Paint(bool);
@@ -35,7 +35,7 @@ fn symbol(action: Action) -> (&'static str, &'static str) {
 
 fn arguments(out: &mut String, args: &ArgMap) {
     for (name, value) in args {
-        let _ = writeln!(out, "          {name} = {value}");
+        let _ = writeln!(out, "            {name} = {value}");
     }
 }
 
@@ -47,9 +47,14 @@ fn details(out: &mut String, change: &Change) {
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| "(none)".into())
             };
+            let forces = if change.action == Action::Replace && d.property != "equivalence" {
+                "   # forces replacement"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "          {}: {} => {}",
+                "            {}: {} => {}{forces}",
                 d.property,
                 show(&d.broker),
                 show(&d.ours)
@@ -74,7 +79,7 @@ fn details(out: &mut String, change: &Change) {
             if e.internal {
                 flags.push("internal".into());
             }
-            let _ = writeln!(out, "          ({})", flags.join(", "));
+            let _ = writeln!(out, "            ({})", flags.join(", "));
             arguments(out, &e.arguments);
         }
         Entity::Queue(q) => {
@@ -82,10 +87,11 @@ fn details(out: &mut String, change: &Change) {
             if q.auto_delete {
                 flags.push("auto-delete");
             }
-            let _ = writeln!(out, "          ({})", flags.join(", "));
+            let _ = writeln!(out, "            ({})", flags.join(", "));
             arguments(out, &q.arguments);
         }
-        Entity::Binding(b) => arguments(out, &b.arguments),
+        // A binding's arguments are on its label.
+        Entity::Binding(_) => {}
     }
 }
 
@@ -184,21 +190,35 @@ pub fn install(report: &crate::source::InstallReport) -> String {
     out
 }
 
+/// How to render a plan.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub color: bool,
+    /// List unchanged entities too.
+    pub verbose: bool,
+    /// Show only these actions (`--only`); all when empty. The summary still counts all.
+    pub only: Vec<Action>,
+    /// Errors and warnings of the files, repeated at the end.
+    pub tally: crate::diagnostic::Tally,
+    /// Offline: no broker was asked (no hint to apply).
+    pub offline: bool,
+}
+
+const LEGEND: &str = "Symbols: + create, ~ update, -/+ replace (deleted, then created again), - delete, * unverified (bound again), # skipped";
+
 /// `connections`: connection name → URL shown (password already masked), if any.
-pub fn render(
-    plan: &Plan,
-    connections: &BTreeMap<String, String>,
-    color: bool,
-    verbose: bool,
-) -> String {
-    let paint = Paint(color);
+pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Options) -> String {
+    let paint = Paint(options.color);
+    let shown = |a: Action| options.only.is_empty() || options.only.contains(&a);
     let mut out = String::new();
     let mut by_connection: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         by_connection.entry(&c.connection).or_default().push(c);
     }
     if by_connection.is_empty() {
-        out.push_str("The files declare nothing: no change.\n");
+        out.push_str("The files declare nothing: no change.\n\n");
+    } else if plan.has_changes() || plan.count(Action::Unverified) > 0 {
+        let _ = writeln!(out, "{}\n", paint.code("2", LEGEND));
     }
     for (connection, changes) in &by_connection {
         let header = match connections.get(*connection) {
@@ -209,40 +229,66 @@ pub fn render(
         if changes.iter().all(|c| c.action == Action::Skip) {
             let reason = changes[0].reason.clone().unwrap_or_default();
             let _ = writeln!(out, "  # skipped: {reason}");
-            for c in changes {
-                let _ = writeln!(out, "  # {} {}", c.kind().as_str(), c.name());
+            if options.verbose {
+                for c in changes {
+                    let _ = writeln!(out, "  # {} {}", c.kind().as_str(), label(c));
+                }
+            } else {
+                let _ = writeln!(out, "  # {}", counted(changes));
             }
             out.push('\n');
             continue;
         }
-        let mut shown = 0;
-        for c in changes {
-            if c.action == Action::Unchanged {
-                if verbose {
-                    let _ = writeln!(out, "  = {} {}", c.kind().as_str(), c.name());
-                }
+        let mut listed = 0;
+        for kind in [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding] {
+            let of_kind: Vec<&&Change> = changes
+                .iter()
+                .filter(|c| c.kind() == kind)
+                .filter(|c| shown(c.action))
+                .filter(|c| c.action != Action::Unchanged || options.verbose)
+                .collect();
+            if of_kind.is_empty() {
                 continue;
             }
-            shown += 1;
-            let (sym, code) = symbol(c.action);
-            let mut line = format!("{} {} {}", sym, c.kind().as_str(), c.name());
-            line.push_str(&headline(c));
-            let _ = writeln!(out, "{}", paint.code(code, &line));
-            details(&mut out, c);
-            if let Some(reason) = &c.reason
-                && !matches!(c.action, Action::Create | Action::Unverified)
-            {
-                let _ = writeln!(out, "          # {reason}");
+            let _ = writeln!(out, "  {}", plural_kind(kind));
+            for c in of_kind {
+                listed += 1;
+                if c.action == Action::Unchanged {
+                    let _ = writeln!(out, "      = {} {}", kind.as_str(), label(c));
+                    continue;
+                }
+                let (sym, code) = symbol(c.action);
+                let mut line = format!("  {sym} {} {}", kind.as_str(), label(c));
+                line.push_str(&headline(c));
+                let _ = writeln!(out, "{}", paint.code(code, &line));
+                details(&mut out, c);
+                if let Some(reason) = &c.reason
+                    && !matches!(c.action, Action::Create | Action::Unverified)
+                {
+                    let _ = writeln!(out, "            # {reason}");
+                }
             }
         }
         let unchanged = changes
             .iter()
             .filter(|c| c.action == Action::Unchanged)
             .count();
-        if shown == 0 {
-            let _ = writeln!(out, "  no changes: {unchanged} entities are up to date");
-        } else if unchanged > 0 {
-            let _ = writeln!(out, "  ({unchanged} unchanged)");
+        let pending = changes.iter().any(|c| c.action != Action::Unchanged);
+        if !pending {
+            let _ = writeln!(
+                out,
+                "  no changes: {} {} up to date",
+                entities(unchanged),
+                if unchanged == 1 { "is" } else { "are" }
+            );
+        } else if listed == 0 {
+            let _ = writeln!(out, "  nothing to show (--only)");
+        } else if unchanged > 0 && !options.verbose {
+            let _ = writeln!(
+                out,
+                "  ({} unchanged; -v lists them)",
+                thousands(unchanged as u64)
+            );
         }
         out.push('\n');
     }
@@ -259,7 +305,7 @@ pub fn render(
             let mut line = format!(
                 "  ? {} {} on `{}`",
                 c.kind().as_str(),
-                c.name(),
+                label(c),
                 c.connection
             );
             if let Some(r) = &c.reason {
@@ -269,19 +315,99 @@ pub fn render(
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "Plan: {} to create, {} to update, {} to replace, {} to delete; {} unchanged, {} skipped{}.",
-        plan.count(Action::Create),
-        plan.count(Action::Update),
-        plan.count(Action::Replace),
-        plan.count(Action::Delete),
-        plan.count(Action::Unchanged),
-        plan.count(Action::Skip),
-        match plan.count(Action::Unverified) {
-            0 => String::new(),
-            n => format!(", {n} unverified"),
-        },
-    );
+    out.push_str(&summary(plan, options));
     out
+}
+
+/// `Plan: 3 to create, 1 to replace, 0 to delete; 12,040 unchanged; 2 warnings.` and what to
+/// do next.
+fn summary(plan: &Plan, options: &Options) -> String {
+    let n = |a: Action| thousands(plan.count(a) as u64);
+    let mut parts = vec![format!("{} to create", n(Action::Create))];
+    if plan.count(Action::Update) > 0 {
+        parts.push(format!("{} to update", n(Action::Update)));
+    }
+    parts.push(format!("{} to replace", n(Action::Replace)));
+    parts.push(format!("{} to delete", n(Action::Delete)));
+    let mut tail = vec![format!("{} unchanged", n(Action::Unchanged))];
+    if plan.count(Action::Unverified) > 0 {
+        tail.push(format!("{} unverified", n(Action::Unverified)));
+    }
+    if plan.count(Action::Skip) > 0 {
+        tail.push(format!("{} skipped", n(Action::Skip)));
+    }
+    let t = options.tally;
+    if t.errors > 0 {
+        tail.push(count(t.errors, "error"));
+    }
+    tail.push(count(t.warnings, "warning"));
+    let mut text = format!("Plan: {}; {}.\n", parts.join(", "), tail.join("; "));
+    if t.errors > 0 {
+        text.push_str("The files have errors: fix them first (`topology lint` shows them).\n");
+    } else if options.offline {
+        text.push_str(
+            "Offline, this is the whole topology: give each connection's URL (--connection NAME=URL or TOPOLOGY_CONNECTION_<NAME>) to plan against its broker.\n",
+        );
+    } else if plan.has_changes() {
+        text.push_str(
+            "Run `topology apply` to make these changes, or save this plan with `--out plan.json` and run `topology apply --plan plan.json`.\n",
+        );
+    }
+    text
+}
+
+fn count(n: usize, word: &str) -> String {
+    format!(
+        "{} {word}{}",
+        thousands(n as u64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+fn entities(n: usize) -> String {
+    count(n, "entity").replace("entitys", "entities")
+}
+
+fn plural_kind(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Exchange => "exchanges:",
+        EntityKind::Queue => "queues:",
+        EntityKind::Binding => "bindings:",
+    }
+}
+
+/// `3 exchanges, 2 queues, 4 bindings`.
+fn counted(changes: &[&Change]) -> String {
+    let mut by: BTreeMap<EntityKind, usize> = BTreeMap::new();
+    for c in changes {
+        *by.entry(c.kind()).or_default() += 1;
+    }
+    by.iter()
+        .map(|(k, n)| {
+            let word = k.as_str();
+            if *n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{} {word}s", thousands(*n as u64))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+        + " (-v lists them)"
+}
+
+/// A change's label: its name, and a binding's arguments when it has any, so that two
+/// bindings that differ only there do not look the same.
+fn label(c: &Change) -> String {
+    match &c.entity {
+        Entity::Binding(b) if !b.arguments.is_empty() => {
+            let args: Vec<String> = b
+                .arguments
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!("{} {{{}}}", c.name(), args.join(", "))
+        }
+        _ => c.name(),
+    }
 }
