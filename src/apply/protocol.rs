@@ -134,7 +134,7 @@ async fn delete_drained<E: Executor>(
             code: 406,
             text: format!(
                 "queue `{queue}` is in use ({}, {} unacknowledged)",
-                crate::text::count(u64::from(status.consumers), "consumer"),
+                crate::text::count(status.consumers, "consumer"),
                 crate::text::thousands(status.unacked.unwrap_or(0))
             ),
         });
@@ -309,7 +309,7 @@ pub async fn swap_queue<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<Done
     if old_type == QueueType::Stream && status.ready > 0 {
         return Err(Failure::Refused(format!(
             "queue `{name}` is a stream holding {}: a stream keeps its messages after they are read, so they cannot be moved aside; nothing was changed",
-            crate::text::count(u64::from(status.ready), "message")
+            crate::text::count(status.ready, "message")
         )));
     }
     try_definition(ex, new).await?;
@@ -464,7 +464,7 @@ pub async fn delete_queue<E: Executor>(ex: &mut E, name: &str) -> Result<Done, F
     if status.ready > 0 {
         return Err(Failure::Refused(format!(
             "queue `{name}` holds {}: it is not deleted",
-            crate::text::count(u64::from(status.ready), "message")
+            crate::text::count(status.ready, "message")
         )));
     }
     if q.queue_type() != QueueType::Stream {
