@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
@@ -42,11 +44,36 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             return exit::OK;
         }
     };
-    match &cli.command {
+    let json = match &cli.command {
+        Command::Lint(args) => args.format == LintFormat::Json,
+        Command::Plan(args) => args.format == Format::Json,
+        Command::Apply(args) => args.format == Format::Json,
+    };
+    let code = match &cli.command {
         Command::Lint(args) => lint(&cli, args),
         Command::Plan(args) => run_plan(&cli, args),
         Command::Apply(args) => crate::apply_cmd::run(&cli, args),
+    };
+    // The contract: `--format json` prints one JSON document on stdout, whatever happens.
+    if json && !STDOUT_USED.load(Ordering::Relaxed) {
+        let lint = matches!(cli.command, Command::Lint(_));
+        out(&render::json::failure(lint, code, &take_errors()));
     }
+    code
+}
+
+/// Whether anything was written on stdout (a JSON document, when `--format json`).
+static STDOUT_USED: AtomicBool = AtomicBool::new(false);
+
+/// The `error:` lines written on stderr, redacted, for a JSON document that must carry them.
+static ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The `error:` lines written so far (their text after `error: `), emptied.
+pub(crate) fn take_errors() -> Vec<String> {
+    ERRORS
+        .lock()
+        .map(|mut e| std::mem::take(&mut *e))
+        .unwrap_or_default()
 }
 
 /// Registers for redaction, before anything is parsed, every password the command line and
@@ -80,6 +107,7 @@ fn register_secrets(args: &[OsString]) {
 
 /// Writes to stdout, every registered secret replaced by `***`.
 pub(crate) fn out(text: &str) {
+    STDOUT_USED.store(true, Ordering::Relaxed);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(secret::redact(text).as_bytes());
     let _ = stdout.flush();
@@ -87,8 +115,16 @@ pub(crate) fn out(text: &str) {
 
 /// Writes to stderr, every registered secret replaced by `***`.
 pub(crate) fn err(text: &str) {
+    let text = secret::redact(text);
+    if let Ok(mut errors) = ERRORS.lock() {
+        errors.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("error: "))
+                .map(str::to_string),
+        );
+    }
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(secret::redact(text).as_bytes());
+    let _ = stderr.write_all(text.as_bytes());
 }
 
 /// A panic hook for the binary: the panic's message goes through [`err`], redacted.
@@ -434,7 +470,17 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let brokers = match read_brokers(&rt, &args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
-            print_diagnostics(cli, &loaded);
+            if args.format == Format::Json {
+                let document = render::json::plan_document(
+                    &loaded.topology,
+                    &loaded.diagnostics,
+                    &loaded.sources,
+                    &Plan::default(),
+                );
+                out(&render::json::plan_failure(document, code, &take_errors()));
+            } else {
+                print_diagnostics(cli, &loaded);
+            }
             return code;
         }
     };

@@ -47,6 +47,74 @@ fn plan_json_matches_its_schema() {
     }
 }
 
+/// `--format json` prints one JSON document on stdout whatever happens: a usage error, a
+/// broker out of reach. It carries the error and the exit code, and never the password.
+#[test]
+fn json_is_one_document_also_when_the_run_fails() {
+    let lint = validator("lint.schema.json");
+    let plan = validator("plan.schema.json");
+    let unreachable = "amqp=amqp://guest:Pw-s3cret@127.0.0.1:1/%2f";
+    let cases: [(&[&str], i32); 6] = [
+        (&["lint", "--format", "json", "fixtures/no-such-dir"], 64),
+        (&["plan", "--format", "json", "fixtures/no-such-dir"], 64),
+        (&["plan", "--format", "json", "fixtures/retry-triple"], 64),
+        (
+            &[
+                "plan",
+                "--format",
+                "json",
+                "fixtures/retry-triple",
+                "--connection",
+                unreachable,
+                "--timeout",
+                "1",
+            ],
+            69,
+        ),
+        (
+            &[
+                "apply",
+                "--format",
+                "json",
+                "fixtures/retry-triple",
+                "--connection",
+                unreachable,
+                "--timeout",
+                "1",
+            ],
+            69,
+        ),
+        (
+            &["apply", "--format", "json", "--plan", "no-such-plan.json"],
+            64,
+        ),
+    ];
+    for (args, code) in cases {
+        let out = run(args);
+        assert_eq!(out.code, code, "{args:?}: {}", out.stderr);
+        let doc = out.json();
+        let schema = if args[0] == "lint" { &lint } else { &plan };
+        assert_valid(schema, &doc, &format!("{args:?}"));
+        assert_eq!(doc["error"]["exit_code"], code, "{args:?}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(!message.is_empty(), "{args:?}");
+        assert!(!out.stdout.contains("Pw-s3cret"), "{}", out.stdout);
+    }
+    // A broker out of reach: what was read is in the document too.
+    let out = run(&[
+        "plan",
+        "--format",
+        "json",
+        "fixtures/retry-triple",
+        "--connection",
+        unreachable,
+        "--timeout",
+        "1",
+    ]);
+    let doc = out.json();
+    assert_eq!(doc["topology"]["queues"].as_array().unwrap().len(), 3);
+}
+
 /// The schema rejects what it must: a wrong action fails validation.
 #[test]
 fn plan_schema_is_not_vacuous() {

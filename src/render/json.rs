@@ -211,6 +211,41 @@ pub fn plan(t: &Topology, list: &[Diagnostic], sources: &Sources, plan: &Plan) -
     to_string(&plan_document(t, list, sources, plan))
 }
 
+/// The document of a run that failed before it had one to print (a usage error, a broker
+/// out of reach): empty, with the error, so that `--format json` always prints one JSON
+/// document. `lint`: the lint document's shape; else the plan's.
+pub fn failure(lint: bool, exit_code: i32, errors: &[String]) -> String {
+    let error = error_json(exit_code, errors);
+    let doc = if lint {
+        serde_json::json!({"diagnostics": [], "error": error})
+    } else {
+        serde_json::json!({
+            "topology": {"exchanges": [], "queues": [], "bindings": []},
+            "diagnostics": [],
+            "changes": [],
+            "unmanaged": [],
+            "error": error,
+        })
+    };
+    to_string(&doc)
+}
+
+/// A plan document (what was read before the failure) with the error that stopped the run.
+pub fn plan_failure(document: PlanJson, exit_code: i32, errors: &[String]) -> String {
+    let mut doc = serde_json::to_value(document).expect("wire types always serialize");
+    doc["error"] = error_json(exit_code, errors);
+    to_string(&doc)
+}
+
+fn error_json(exit_code: i32, errors: &[String]) -> serde_json::Value {
+    let message = if errors.is_empty() {
+        "the command failed (see standard error)".to_string()
+    } else {
+        errors.join("\n")
+    };
+    serde_json::json!({"exit_code": exit_code, "message": message})
+}
+
 /// The plan document; `apply` adds its `applied` steps to it.
 pub fn plan_document(
     t: &Topology,
