@@ -328,6 +328,18 @@ fn prune() {
             "ex -> q [stray]"
         ]
     );
+    // Unmanaged entities are not changes: no action; a queue says what it holds.
+    util::assert_valid(&util::validator("plan.schema.json"), &doc, "unmanaged");
+    for u in doc["unmanaged"].as_array().unwrap() {
+        assert!(u.get("action").is_none(), "{u}");
+    }
+    let full = doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "stray-full")
+        .unwrap();
+    assert_eq!(full["messages"], 1, "{full}");
     assert_eq!(count(&doc, "delete"), 0);
     assert_eq!(apply(&v, p, &[]).code, 0);
     assert_eq!(

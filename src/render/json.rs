@@ -79,6 +79,38 @@ pub struct ChangeJson {
     pub usage: Option<UsageJson>,
 }
 
+/// An entity on the broker that the files do not declare: not a change (nothing is done to
+/// it), so it has no action. A queue carries what it holds, where the mode sees it.
+#[derive(Serialize)]
+pub struct UnmanagedJson {
+    pub kind: &'static str,
+    pub connection: String,
+    pub name: String,
+    /// Why it is listed here when `--prune` was asked (e.g. it holds messages).
+    pub reason: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageJson>,
+}
+
+pub fn unmanaged(list: &[Change]) -> Vec<UnmanagedJson> {
+    list.iter()
+        .map(|c| UnmanagedJson {
+            kind: c.kind().as_str(),
+            connection: c.connection.clone(),
+            name: c.name(),
+            reason: c.reason.clone(),
+            usage: match &c.entity {
+                Entity::Queue(q) => Some(UsageJson {
+                    messages: q.usage.messages,
+                    unacked: q.usage.unacked,
+                    consumers: q.usage.consumers,
+                }),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
 /// Ready and unacknowledged messages and consumers of a queue a change replaces or
 /// deletes; `null` where the mode that read the broker cannot see them.
 #[derive(Serialize)]
@@ -98,7 +130,7 @@ pub struct PlanJson {
     pub topology: TopologyJson,
     pub diagnostics: Vec<DiagnosticJson>,
     pub changes: Vec<ChangeJson>,
-    pub unmanaged: Vec<ChangeJson>,
+    pub unmanaged: Vec<UnmanagedJson>,
 }
 
 pub fn diagnostics(list: &[Diagnostic], sources: &Sources) -> Vec<DiagnosticJson> {
@@ -257,7 +289,7 @@ pub fn plan_document(
         topology: topology(t),
         diagnostics: diagnostics(list, sources),
         changes: changes(&plan.changes),
-        unmanaged: changes(&plan.unmanaged),
+        unmanaged: unmanaged(&plan.unmanaged),
     }
 }
 
