@@ -235,10 +235,11 @@ fn refuse_replaces(
     states: &BTreeMap<String, ConnectionState>,
     allow_recreate: bool,
 ) -> Option<String> {
+    // (A binding replace binds the new one before unbinding the old one: nothing to refuse.)
     let replaced: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Replace)
+        .filter(|c| c.action == Action::Replace && c.kind() != EntityKind::Binding)
         .collect();
     if replaced.is_empty() {
         return None;

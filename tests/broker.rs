@@ -897,3 +897,60 @@ fn human_plan_at_a_large_size() {
         only.stdout
     );
 }
+
+/// A binding whose arguments changed is a replace of that binding (not a create beside an
+/// unmanaged one; the queue is declared apart, as a binding's arguments are otherwise the
+/// inferred queue's too): apply binds the new one, then unbinds the old one, without
+/// --allow-recreate; afterwards the broker has exactly the new binding.
+#[test]
+fn a_changed_binding_argument_is_a_replace_of_that_binding() {
+    let v = Vhost::new("bindargs");
+    let with = |value: &str| {
+        topology_dir(&format!(
+            r#"<exchange name="ex"><binding id="a" topic="k" destination="q"><arguments><argument name="x-note" xsi:type="string">{value}</argument></arguments></binding></exchange>
+               <queue name="q"/>"#
+        ))
+    };
+    let before = with("one");
+    assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
+    let after = with("two");
+    let p = after.path().to_str().unwrap();
+    let doc = plan_json(&v, p, &[]).json();
+    let binding = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "binding")
+        .unwrap();
+    assert_eq!(binding["action"], "replace", "{doc}");
+    assert_eq!(binding["differences"][0]["property"], "arguments.x-note");
+    assert_eq!(binding["differences"][0]["broker"], "one");
+    assert_eq!(binding["differences"][0]["ours"], "two");
+    assert!(doc["unmanaged"].as_array().unwrap().is_empty(), "{doc}");
+    let human = plan(&v, p, &[]);
+    assert!(
+        human
+            .stdout
+            .contains("-/+ binding ex -> q [k] {x-note=\"two\"}"),
+        "{}",
+        human.stdout
+    );
+    let out = apply(&v, p, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("-/+ binding ex -> q [k] on `amqp`: replaced"),
+        "{}",
+        out.stdout
+    );
+    let bindings: Vec<serde_json::Value> = v.definitions()["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["source"] == "ex")
+        .cloned()
+        .collect();
+    assert_eq!(bindings.len(), 1, "{bindings:?}");
+    assert_eq!(bindings[0]["arguments"]["x-note"], "two");
+    assert_eq!(plan(&v, p, &["--detailed-exitcode"]).code, 0);
+}

@@ -105,6 +105,7 @@ fn changes_of<'a>(task: &Task<'a>) -> Vec<&'a Change> {
     match task {
         Task::Batch(items) => items.iter().map(|(c, _)| *c).collect(),
         Task::ReplaceExchange { change, .. }
+        | Task::ReplaceBinding { change, .. }
         | Task::SwapQueue { change, .. }
         | Task::FinishHolding { change, .. }
         | Task::FinishExchangeRecord { change, .. }
@@ -175,6 +176,7 @@ async fn run_task<E: Executor>(ex: &mut E, task: &Task<'_>, steps: &mut Vec<Step
             }
             return ending;
         }
+        Task::ReplaceBinding { old, new, .. } => protocol::replace_binding(ex, old, new).await,
         Task::ReplaceExchange { old, new, .. } => protocol::replace_exchange(ex, old, new).await,
         Task::SwapQueue { new, .. } => protocol::swap_queue(ex, new).await,
         Task::FinishHolding { record, .. } => protocol::finish_holding(ex, record).await,

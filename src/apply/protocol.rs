@@ -17,7 +17,7 @@
 
 use super::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus};
 use super::record::{self, Record};
-use crate::spec::{ExchangeSpec, QueueSpec, QueueType};
+use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec, QueueType};
 
 /// How a protocol ended, when it did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +64,29 @@ fn failed(e: OpError, doing: &str, left: &str) -> Failure {
 }
 
 /// An executor error before anything changed.
+/// A binding whose arguments change: the new one is bound first, then the old one unbound,
+/// so the destination stays bound throughout (a message matching both is still delivered
+/// once: RabbitMQ routes a message to a queue once, however many of its bindings match).
+pub async fn replace_binding<E: Executor>(
+    ex: &mut E,
+    old: &BindingSpec,
+    new: &BindingSpec,
+) -> Result<Done, Failure> {
+    ex.run(&Op::Bind(new.clone()))
+        .await
+        .map_err(|e| refused_before(e, &format!("binding {}", new.display_name())))?;
+    ex.run(&Op::Unbind(old.clone())).await.map_err(|e| {
+        let left = format!(
+            "the new binding is in place, the old one (other arguments) is still bound: {e}; run apply again to remove it"
+        );
+        match e {
+            OpError::Lost(_) => Failure::Lost(left),
+            _ => Failure::Failed(left),
+        }
+    })?;
+    Ok(Done::default())
+}
+
 fn refused_before(e: OpError, doing: &str) -> Failure {
     match e {
         OpError::Lost(why) => Failure::Lost(format!("{doing}: {why}; nothing was changed")),

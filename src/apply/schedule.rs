@@ -11,13 +11,19 @@ use std::collections::HashMap;
 use super::executor::Op;
 use super::record::Record;
 use crate::plan::{Action, Change, Entity};
-use crate::spec::{ConnectionSpecs, ExchangeSpec, QueueSpec};
+use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 
 /// One unit of apply's work, with the change(s) it reports on.
 #[derive(Debug)]
 pub enum Task<'a> {
     /// Independent idempotent operations, one per change.
     Batch(Vec<(&'a Change, Op)>),
+    /// Bind the new binding, then unbind the old one (other arguments, same key).
+    ReplaceBinding {
+        change: &'a Change,
+        old: BindingSpec,
+        new: BindingSpec,
+    },
     ReplaceExchange {
         change: &'a Change,
         old: ExchangeSpec,
@@ -158,6 +164,15 @@ pub fn schedule<'a>(changes: &[&'a Change], have: &ConnectionSpecs) -> Vec<Task<
         Entity::Binding(b) => Some(Op::Bind(b.clone())),
         _ => None,
     }));
+    for c in select(B, Action::Replace) {
+        if let (Entity::Binding(new), Some(old)) = (&c.entity, crate::plan::replaced_binding(c)) {
+            tasks.push(Task::ReplaceBinding {
+                change: c,
+                old,
+                new: new.clone(),
+            });
+        }
+    }
     tasks.extend(deletes);
     tasks.push(batch(select(E, Action::Delete), |e| match e {
         Entity::Exchange(x) => Some(Op::DeleteExchange(x.name.clone())),

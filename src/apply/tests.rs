@@ -469,3 +469,47 @@ fn prune_under_every_fault_loses_nothing() {
         }
     }
 }
+
+/// A binding whose arguments change, under traffic, with a fault at every operation: the
+/// queue stays bound throughout (no message published meanwhile finds no queue), and the
+/// runs that follow leave exactly the new binding.
+#[test]
+fn binding_replace_keeps_the_queue_bound_whatever_step_fails() {
+    let with = |note: &str| {
+        let mut b = binding("ex", "q", "a", Q);
+        b.arguments.insert("x-note".into(), Value::Str(note.into()));
+        b
+    };
+    let scenario = || {
+        let mut fake = FakeBroker::new();
+        fake.declare_exchange(exchange("ex", "topic"));
+        fake.declare_queue(QueueSpec::with("q", &[]));
+        fake.bind(with("old"));
+        let want = ConnectionSpecs {
+            exchanges: vec![exchange("ex", "topic")],
+            queues: vec![QueueSpec::with("q", &[])],
+            bindings: vec![with("new")],
+        };
+        (fake, want)
+    };
+    let n = clean_calls(&scenario);
+    for at in 0..=n {
+        for fault in [Fault::Refuse, Fault::Lose] {
+            let context = format!("{fault:?} at operation {at} of {n}");
+            let (mut fake, want) = scenario();
+            fake.fault_at = Some((at, fault));
+            fake.traffic = vec![("ex".into(), "a".into())];
+            let (_, steps) = apply_once(&mut fake, &want, false);
+            assert!(
+                steps
+                    .iter()
+                    .all(|s| s.status != Status::Done || s.action == Action::Replace),
+                "{context}: {steps:?}"
+            );
+            assert_no_loss(&fake, &context);
+            converge(&mut fake, &want, &context);
+            assert_eq!(fake.bindings(), vec![with("new")], "{context}");
+            assert_no_loss(&fake, &context);
+        }
+    }
+}

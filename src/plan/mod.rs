@@ -300,14 +300,45 @@ fn plan_connection(
         .filter(|q| record::is_own(&q.arguments))
         .map(|q| q.name.as_str())
         .collect();
+    // A broker binding with our key (source, destination, routing key) but other arguments,
+    // which the files do not declare, is the binding whose arguments changed: a replace.
+    let mut others_by_key: HashMap<&crate::spec::BindingKey, Vec<&BindingSpec>> = HashMap::new();
+    for b in &have.bindings {
+        if !our_bindings.contains(&b.signature()) {
+            others_by_key.entry(&b.key).or_default().push(b);
+        }
+    }
+    let mut replaced: HashSet<String> = HashSet::new();
+    let our_keys: HashSet<&crate::spec::BindingKey> =
+        want.bindings.iter().map(|b| &b.key).collect();
     for b in &want.bindings {
-        let found = broker_bindings.contains(&b.signature());
-        let action = if found {
-            Action::Unchanged
-        } else {
-            Action::Create
-        };
-        changes.push(change(action, Entity::Binding(b.clone()), None, Vec::new()));
+        if broker_bindings.contains(&b.signature()) {
+            changes.push(change(
+                Action::Unchanged,
+                Entity::Binding(b.clone()),
+                None,
+                Vec::new(),
+            ));
+            continue;
+        }
+        match others_by_key.get_mut(&b.key).and_then(Vec::pop) {
+            Some(old) => {
+                replaced.insert(old.signature());
+                let reason = "a binding's arguments cannot change: the new binding is added, then the old one removed (the queue stays bound throughout)".to_string();
+                changes.push(change(
+                    Action::Replace,
+                    Entity::Binding(b.clone()),
+                    Some(reason),
+                    argument_differences(&old.arguments, &b.arguments),
+                ));
+            }
+            None => changes.push(change(
+                Action::Create,
+                Entity::Binding(b.clone()),
+                None,
+                Vec::new(),
+            )),
+        }
     }
 
     // What the broker has and the files do not declare: unmanaged, or deleted with --prune
@@ -357,18 +388,60 @@ fn plan_connection(
         // tool's own queues move with them
         if b.key.source.is_empty()
             || our_bindings.contains(&b.signature())
+            || replaced.contains(&b.signature())
             || own_queues.contains(b.key.destination.as_str())
         {
             continue;
         }
         let entity = Entity::Binding(b.clone());
-        if prune {
+        if our_keys.contains(&b.key) {
+            // The files own this key: the other arguments are the old half of a binding
+            // replace that stopped, or a change made by hand. The files' binding stays.
+            let reason = "the files bind the same source, destination and routing key with other arguments: this one (left by an interrupted replace, or made by hand) is removed, the files' one stays".to_string();
+            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
+        } else if prune {
             let reason = "not declared in the files (--prune)".to_string();
             changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
         } else {
             unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
         }
     }
+}
+
+/// The arguments that differ, as `arguments.<name>` differences (broker, ours).
+fn argument_differences(
+    broker: &crate::spec::ArgMap,
+    ours: &crate::spec::ArgMap,
+) -> Vec<Difference> {
+    let names: std::collections::BTreeSet<&String> = broker.keys().chain(ours.keys()).collect();
+    names
+        .into_iter()
+        .filter(|n| broker.get(*n) != ours.get(*n))
+        .map(|n| Difference {
+            property: format!("arguments.{n}"),
+            broker: broker.get(n).cloned(),
+            ours: ours.get(n).cloned(),
+        })
+        .collect()
+}
+
+/// The broker's binding that a binding replace removes: ours with the broker's values of the
+/// arguments that differ.
+pub fn replaced_binding(c: &Change) -> Option<BindingSpec> {
+    let Entity::Binding(ours) = &c.entity else {
+        return None;
+    };
+    let mut old = ours.clone();
+    for d in &c.differences {
+        let Some(name) = d.property.strip_prefix("arguments.") else {
+            continue;
+        };
+        match &d.broker {
+            Some(v) => old.arguments.insert(name.to_string(), v.clone()),
+            None => old.arguments.remove(name),
+        };
+    }
+    Some(old)
 }
 
 /// How a replace keeps the queue's messages, and what would stop it. (The counts are on the

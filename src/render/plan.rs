@@ -139,6 +139,9 @@ fn headline(c: &Change) -> String {
                 .unwrap_or_else(|| "unknown".into()),
             count(q.usage.consumers, "consumer", "consumers")
         ),
+        (Entity::Binding(_), Action::Replace) => {
+            " (arguments changed: the new binding is added, then the old one removed)".to_string()
+        }
         (_, Action::Replace) => " (must be replaced)".to_string(),
         _ => String::new(),
     }
