@@ -513,10 +513,53 @@ pub use crate::text::thousands;
 fn reason_for(action: Action, diffs: &[Difference]) -> Option<String> {
     (action == Action::Replace).then(|| {
         let props: Vec<_> = diffs.iter().map(|d| d.property.as_str()).collect();
-        format!(
+        let mut reason = format!(
             "{} cannot change on a live broker: it must be deleted and declared again",
             props.join(", ")
-        )
+        );
+        for d in diffs {
+            if let Some(note) = d.property.strip_prefix("arguments.").and_then(policy_note) {
+                reason.push_str("; ");
+                reason.push_str(&note);
+            }
+        }
+        reason
+    })
+}
+
+/// Queue arguments that a RabbitMQ policy can also set, and how RabbitMQ resolves the two
+/// when both are set (rabbit_amqqueue_process and rabbit_quorum_queue: `res_min` / `res_arg`).
+const POLICY_KEYS: &[(&str, PolicyWins)] = &[
+    ("x-message-ttl", PolicyWins::Lower),
+    ("x-expires", PolicyWins::Lower),
+    ("x-max-length", PolicyWins::Lower),
+    ("x-max-length-bytes", PolicyWins::Lower),
+    ("x-delivery-limit", PolicyWins::Lower),
+    ("x-dead-letter-exchange", PolicyWins::Argument),
+    ("x-dead-letter-routing-key", PolicyWins::Argument),
+    ("x-overflow", PolicyWins::Argument),
+    ("x-queue-mode", PolicyWins::Argument),
+];
+
+#[derive(Clone, Copy)]
+enum PolicyWins {
+    /// The lower of the argument and the policy's value applies.
+    Lower,
+    /// The queue's argument applies; the policy only where the queue has none.
+    Argument,
+}
+
+/// What a policy could do instead of a replace, for an argument that has a policy key.
+fn policy_note(argument: &str) -> Option<String> {
+    let (_, wins) = POLICY_KEYS.iter().find(|(k, _)| *k == argument)?;
+    let key = argument.strip_prefix("x-").unwrap_or(argument);
+    Some(match wins {
+        PolicyWins::Lower => format!(
+            "a RabbitMQ policy (`{key}`) could change it in place, without a replace; where both are set, the lower value wins"
+        ),
+        PolicyWins::Argument => format!(
+            "a RabbitMQ policy (`{key}`) could set it in place, but where both are set the queue's argument wins: to manage it by policy, declare the queue without `{argument}`"
+        ),
     })
 }
 
@@ -671,6 +714,27 @@ fn plan_probed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replace forced by an argument that a policy can also set says so, with RabbitMQ's
+    /// rule for which value wins.
+    #[test]
+    fn replaces_name_the_policy_that_could_avoid_them() {
+        let diff = |p: &str| Difference {
+            property: p.into(),
+            broker: None,
+            ours: None,
+        };
+        let ttl = reason_for(Action::Replace, &[diff("arguments.x-message-ttl")]).unwrap();
+        assert!(
+            ttl.contains("policy (`message-ttl`) could change it in place"),
+            "{ttl}"
+        );
+        assert!(ttl.contains("the lower value wins"), "{ttl}");
+        let dlx = reason_for(Action::Replace, &[diff("arguments.x-dead-letter-exchange")]).unwrap();
+        assert!(dlx.contains("the queue's argument wins"), "{dlx}");
+        let kind = reason_for(Action::Replace, &[diff("arguments.x-queue-type")]).unwrap();
+        assert!(!kind.contains("policy"), "{kind}");
+    }
     use crate::model::DestinationType;
     use crate::spec::BindingKey;
 
