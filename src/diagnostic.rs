@@ -126,6 +126,14 @@ impl Diagnostic {
         self
     }
 
+    /// This diagnostic with its code's general fix as help, when it has no help of its own.
+    pub fn or_default_help(mut self) -> Diagnostic {
+        if self.help.is_none() {
+            self.help = Some(self.code.fix().to_string());
+        }
+        self
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
@@ -133,6 +141,80 @@ impl Diagnostic {
 
     pub fn primary(&self) -> Option<Span> {
         self.labels.first().map(|l| l.span)
+    }
+}
+
+impl Code {
+    /// How to fix what this code reports, in general (a diagnostic says more where it can).
+    pub fn fix(self) -> &'static str {
+        use Code::*;
+        match self {
+            Unreadable => {
+                "make the file readable (permissions, size), or leave it out of the paths"
+            }
+            NoFiles => "give the files, or directories holding them (searched recursively)",
+            Encoding => "save the file as UTF-8",
+            Syntax => {
+                "fix the XML so that it is well-formed (every element closed, in order; attribute values quoted): Magento refuses a file that is not"
+            }
+            Doctype => "remove the DOCTYPE",
+            Entity => {
+                "write `&amp;` for a literal `&`; only XML's five entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`) and character references exist"
+            }
+            TooDeep => {
+                "flatten the file: the format nests <config>, <exchange>, <binding>, <arguments>, <argument> and <item>"
+            }
+            WrongRoot => "a queue_topology.xml has <config> as its root element",
+            UnknownElement => "remove the element, or fix its name",
+            UnknownAttribute => "remove the attribute, or fix its name",
+            MissingAttribute => "add the attribute",
+            DuplicateId => "declare it once per file, or give the second one another id or name",
+            InvalidBoolean => "write true or false (or 1 or 0)",
+            MissingType => "add xsi:type=\"string\", \"number\", \"boolean\" or \"array\"",
+            InvalidType => "use xsi:type=\"string\", \"number\", \"boolean\" or \"array\"",
+            InvalidNumber => "write an integer, or use xsi:type=\"string\"",
+            InvalidValue => "use one of the values the attribute allows",
+            BindingCollapsed => {
+                "remove one of the two bindings, or give them different destinations or topics"
+            }
+            InferredQueueArguments => {
+                "declare the queue with a first-class <queue> element to say which arguments it has"
+            }
+            TwoConnections => "if they should be one queue, declare it on one connection",
+            MagentoInstall => {
+                "register the module with `__DIR__` in its registration.php, or give its etc/ directory as a PATH"
+            }
+            ArgumentsReplaced => "put every argument in one <arguments> block",
+            ExchangeReplaced => {
+                "add the same `connection` attribute to both <exchange> elements, so that Magento merges them attribute by attribute"
+            }
+            StringAsInteger => "write the integer RabbitMQ should get, with xsi:type=\"number\"",
+            ArgumentType => "give the argument the type RabbitMQ expects",
+            ArgumentRange => "use a value within RabbitMQ's range",
+            ArgumentValue => "use a value RabbitMQ accepts",
+            ArgumentNotApplicable => "remove the argument, or change the queue type",
+            UnknownArgument => "remove the argument, or fix its name",
+            DeadLetterRoutingKey => {
+                "add x-dead-letter-exchange, or remove x-dead-letter-routing-key"
+            }
+            QueueTypeProperty => "make the queue durable and not auto-delete",
+            ExchangeType => {
+                "use direct, fanout, topic, headers, or an x- type of an enabled plugin"
+            }
+            MagentoExchangeType => {
+                "use type=\"topic\", or --dialect rabbitmq if Magento never reads the file"
+            }
+            MagentoDestinationType => {
+                "bind queues only, or --dialect rabbitmq if Magento never reads the file"
+            }
+            MagentoBindingTopic => "add topic=\"...\" (`#` matches every routing key)",
+            ReservedName => "choose a name that does not start with `amq.`",
+            NameTooLong => "shorten it to 255 bytes or fewer",
+            UndeclaredExchange => "declare the exchange in a topology file, or fix the name",
+            CrossConnection => "declare both ends on the same connection",
+            QueueNameCase => "use one spelling for the queue",
+            VersionDependent => "use a form every RabbitMQ version accepts",
+        }
     }
 }
 

@@ -147,6 +147,11 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
     });
     diagnostics.append(&mut d);
     diagnostics.extend(lint::lint(&topology, options.dialect));
+    // Every diagnostic says how to fix it: its own help, else its code's.
+    let mut diagnostics: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .map(Diagnostic::or_default_help)
+        .collect();
     // Stable: by file and position; diagnostics without a place first.
     diagnostics.sort_by_key(|d| d.primary().map(|s| (s.file, s.start)));
     Ok(Loaded {

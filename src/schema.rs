@@ -94,6 +94,12 @@ pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
         );
         return (decl, cx.diagnostics);
     }
+    // Another of Magento's message-queue files, given by mistake: one error that says which,
+    // not one per element.
+    if let Some(other) = other_magento_file(root) {
+        cx.diagnostics.push(other);
+        return (decl, cx.diagnostics);
+    }
     cx.check_attrs(root, &[]);
     let mut exchange_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
     let mut queue_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
@@ -128,6 +134,51 @@ pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
         }
     }
     (decl, cx.diagnostics)
+}
+
+/// Magento's other message-queue configuration files, known by the elements their `<config>`
+/// holds (and none of this format's): which file it is, and what to do.
+const OTHER_FILES: &[(&str, &str, &str)] = &[
+    (
+        "topic",
+        "a communication.xml (its <config> holds <topic> elements)",
+        "give the queue_topology.xml files: the communication.xml beside each one is read for synchronous topics",
+    ),
+    (
+        "broker",
+        "a queue.xml in Magento's deprecated <broker> format",
+        "this tool reads queue_topology.xml only; move its bindings to a queue_topology.xml",
+    ),
+    (
+        "publisher",
+        "a queue_publisher.xml",
+        "publishers are not provisioned: give the queue_topology.xml files",
+    ),
+    (
+        "consumer",
+        "a queue_consumer.xml",
+        "consumers are not provisioned: give the queue_topology.xml files",
+    ),
+];
+
+fn other_magento_file(root: &Element) -> Option<Diagnostic> {
+    if root
+        .children
+        .iter()
+        .any(|c| CONFIG_CHILDREN.contains(&c.name))
+    {
+        return None;
+    }
+    let first = root.children.first()?;
+    let (_, what, help) = OTHER_FILES.iter().find(|(el, _, _)| *el == first.name)?;
+    Some(
+        Diagnostic::error(
+            Code::WrongRoot,
+            format!("this is not a queue topology file: it is {what}"),
+        )
+        .with_label(first.name_span, "not an element of queue_topology.xml")
+        .with_help(*help),
+    )
 }
 
 struct Decoder {

@@ -191,10 +191,7 @@ impl<'a> Parser<'a> {
                 }
                 Err(e) => {
                     let at = reader.error_position() as usize + bom;
-                    let message = match &e {
-                        quick_xml::Error::Escape(esc) => format!("bad reference: {esc}"),
-                        other => other.to_string(),
-                    };
+                    let message = error_message(&e);
                     let code = if matches!(e, quick_xml::Error::Escape(_)) {
                         Code::Entity
                     } else {
@@ -283,7 +280,7 @@ impl<'a> Parser<'a> {
                             self.diagnostics.push(
                                 Diagnostic::error(
                                     Code::Entity,
-                                    format!("bad reference in attribute `{key}`: {err}"),
+                                    format!("in attribute `{key}`: {}", error_message(&err)),
                                 )
                                 .with_label(value_span, "entities are never expanded"),
                             );
@@ -299,8 +296,11 @@ impl<'a> Parser<'a> {
                 }
                 Err(err) => {
                     self.diagnostics.push(
-                        Diagnostic::error(Code::Syntax, format!("malformed attribute: {err}"))
-                            .with_label(element.span, "in this tag"),
+                        Diagnostic::error(
+                            Code::Syntax,
+                            format!("malformed attribute: {}", attr_message(&err)),
+                        )
+                        .with_label(element.span, "in this tag"),
                     );
                     break;
                 }
@@ -385,6 +385,66 @@ fn predefined(name: &str) -> Option<char> {
         "apos" => Some('\''),
         "quot" => Some('"'),
         _ => None,
+    }
+}
+
+/// A parser error in the user's terms.
+fn error_message(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::IllFormedError;
+    match e {
+        quick_xml::Error::Escape(esc) => escape_message(esc),
+        quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
+            "an `&` that starts no reference: write `&amp;` for a literal `&`".to_string()
+        }
+        quick_xml::Error::IllFormed(IllFormedError::DoubleHyphenInComment) => {
+            "`--` inside a comment, which XML does not allow".to_string()
+        }
+        quick_xml::Error::IllFormed(ill) => ill.to_string(),
+        quick_xml::Error::Syntax(syntax) => syntax.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What is wrong with a tag's attributes, in the user's terms (never the parser's byte
+/// positions).
+fn attr_message(e: &quick_xml::events::attributes::AttrError) -> String {
+    use quick_xml::events::attributes::AttrError;
+    match e {
+        AttrError::ExpectedEq(_) => {
+            "an attribute name must be followed by `=` and a quoted value".to_string()
+        }
+        AttrError::ExpectedValue(_) => {
+            "an attribute has `=` but no value: write name=\"value\"".to_string()
+        }
+        AttrError::UnquotedValue(_) => {
+            "an attribute value must be in quotes: name=\"value\"".to_string()
+        }
+        AttrError::ExpectedQuote(_, quote) => format!(
+            "an attribute value is never closed: its closing `{}` is missing",
+            *quote as char
+        ),
+        AttrError::Duplicated(_, _) => "the same attribute twice in one tag: keep one".to_string(),
+    }
+}
+
+/// What is wrong with a reference, in the user's terms (never the parser's byte ranges).
+fn escape_message(e: &quick_xml::escape::EscapeError) -> String {
+    use quick_xml::escape::{EscapeError, ParseCharRefError};
+    match e {
+        EscapeError::UnterminatedEntity(_) => {
+            "an `&` that starts no reference: write `&amp;` for a literal `&`".to_string()
+        }
+        EscapeError::UnrecognizedEntity(_, name) => format!(
+            "`&{name};` is not one of XML's five entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`): write the character itself, or `&amp;{name};` for the text"
+        ),
+        EscapeError::InvalidCharRef(ParseCharRefError::IllegalCharacter(n))
+        | EscapeError::InvalidCharRef(ParseCharRefError::InvalidCodepoint(n)) => {
+            format!("`&#{n};` is a character XML does not allow")
+        }
+        EscapeError::InvalidCharRef(_) => {
+            "a character reference must be `&#` and a decimal number, or `&#x` and a hex number, then `;`".to_string()
+        }
+        EscapeError::TooManyNestedEntities => "too many nested references".to_string(),
     }
 }
 

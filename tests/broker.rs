@@ -520,6 +520,11 @@ fn unreachable_or_refused_is_69() {
             "amqp=amqp://guest:guest@127.0.0.1:5672/no-such-vhost-here",
             "vhost",
         ),
+        // TLS to the plain port: said in the user's terms, not the TLS stack's.
+        (
+            "amqp=amqps://guest:wrong-secret@127.0.0.1:5672/%2f",
+            "the port does not speak TLS",
+        ),
     ];
     for (url, says) in cases {
         let start = Instant::now();

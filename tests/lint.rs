@@ -49,6 +49,61 @@ fn magento_corpus_passes_magentos_own_rules() {
     }
 }
 
+/// Every diagnostic says how to fix it (a help line), whatever its code.
+#[test]
+fn every_diagnostic_has_a_help_line() {
+    let mut seen = std::collections::BTreeSet::new();
+    let dirs: Vec<std::path::PathBuf> = std::fs::read_dir(util::root().join("fixtures/bad"))
+        .unwrap()
+        .chain(std::fs::read_dir(util::root().join("fixtures")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    for dir in dirs {
+        for dialect in ["magento", "rabbitmq"] {
+            let path = dir.to_str().unwrap();
+            let out = run(&["lint", "--format", "json", "--dialect", dialect, path]);
+            if out.code == 64 {
+                continue;
+            }
+            for d in out.json()["diagnostics"].as_array().unwrap() {
+                seen.insert(d["code"].as_str().unwrap().to_string());
+                let help = d["help"].as_str().unwrap_or("");
+                assert!(!help.is_empty(), "{path}: no help: {d}");
+            }
+        }
+    }
+    assert!(seen.len() > 20, "the fixtures produce many codes: {seen:?}");
+}
+
+/// Another of Magento's message-queue files given by mistake gets one error that names it,
+/// not a cascade of unknown elements.
+#[test]
+fn other_magento_files_get_one_clear_error() {
+    let check = |path: &str, says: &str| {
+        let out = run(&["lint", "--format", "json", path]);
+        assert_eq!(out.code, 1, "{path}: {}", out.stderr);
+        let found = diag_summary(&out.json());
+        assert_eq!(found.len(), 1, "{path}: {found:?}");
+        assert_eq!(found[0].1, "wrong-root", "{path}: {found:?}");
+        let doc = out.json();
+        let message = doc["diagnostics"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{path}: {message}");
+    };
+    check("fixtures/sync/etc/communication.xml", "a communication.xml");
+    if let Some(corpus) = util::corpus() {
+        let etc = corpus.join("app/code/Magento/ImportExport/etc");
+        check(
+            etc.join("queue.xml").to_str().unwrap(),
+            "deprecated <broker> format",
+        );
+        check(
+            etc.join("queue_publisher.xml").to_str().unwrap(),
+            "queue_publisher.xml",
+        );
+    }
+}
+
 /// The seed's simple configuration: the proposal's own sample sends `arg-value` as a TTL,
 /// which RabbitMQ refuses; the dead-letter exchange is never declared.
 #[test]

@@ -69,8 +69,29 @@ pub fn describe(e: &lapin::Error) -> String {
         lapin::ErrorKind::ProtocolError(amqp) => {
             format!("{} {}", amqp.get_id(), amqp.get_message())
         }
-        lapin::ErrorKind::IOError(io) => io.to_string(),
-        _ => e.to_string(),
+        lapin::ErrorKind::IOError(io) => io_message(&io.to_string()),
+        _ => io_message(&e.to_string()),
+    }
+}
+
+/// An I/O or TLS error in the user's terms, with what to do about it.
+fn io_message(raw: &str) -> String {
+    if raw.contains("InvalidContentType") || raw.contains("corrupt message") {
+        "the port does not speak TLS: amqps:// needs the broker's TLS port (usually 5671), amqp:// its plain port (usually 5672)".to_string()
+    } else if raw.contains("UnknownIssuer") || raw.contains("invalid peer certificate") {
+        format!(
+            "the broker's TLS certificate is not trusted ({raw}): give the CA that signed it with --ca-file (or ssl_options.cafile in env.php)"
+        )
+    } else if raw.contains("NotValidForName") {
+        format!(
+            "the broker's TLS certificate is not valid for this host name ({raw}): connect with the name the certificate was issued for"
+        )
+    } else if raw.contains("os error 111") || raw.contains("Connection refused") {
+        "connection refused: nothing listens on that host and port".to_string()
+    } else if raw.contains("os error 104") || raw.contains("Connection reset") {
+        "the connection was reset: if this is the broker's TLS port, use amqps://".to_string()
+    } else {
+        raw.to_string()
     }
 }
 
