@@ -279,13 +279,19 @@ fn refuse_replaces(
     Some(msg)
 }
 
-fn progress(on_terminal: bool) -> Arc<dyn Fn(usize) + Send + Sync> {
+/// Progress on a terminal, labelled by phase: `  queues 4,000/10,000`.
+fn progress(on_terminal: bool) -> crate::broker::amqp::Progress {
     if !on_terminal {
-        return Arc::new(|_| {});
+        return Arc::new(|_, _, _| {});
     }
-    Arc::new(move |n| {
-        if n % 100 == 0 {
-            eprint!("\r  applying: {n}");
+    Arc::new(move |phase, n, total| {
+        if n % 100 == 0 || n == total {
+            eprint!(
+                "\r  {phase} {}/{}{}",
+                crate::text::thousands(n as u64),
+                crate::text::thousands(total as u64),
+                if n == total { "\n" } else { "" }
+            );
         }
     })
 }

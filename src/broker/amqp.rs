@@ -264,6 +264,25 @@ pub async fn delete_queue(ch: &Channel, name: &str, conditions: bool) -> Result<
     ch.queue_delete(name.into(), opts).await.map(|_| ())
 }
 
+/// Reports progress: the phase (`exchanges`, `queues`, `bindings`, …), done, total.
+pub type Progress = Arc<dyn Fn(&'static str, usize, usize) + Send + Sync>;
+
+/// What a batch of operations does, for its progress label.
+pub fn phase(ops: &[Op]) -> &'static str {
+    let first = ops.first().map(std::mem::discriminant);
+    if ops.iter().any(|o| Some(std::mem::discriminant(o)) != first) {
+        return "operations";
+    }
+    match ops.first() {
+        Some(Op::DeclareExchange(_)) => "exchanges",
+        Some(Op::DeleteExchange(_)) => "exchange deletes",
+        Some(Op::DeclareQueue(_)) => "queues",
+        Some(Op::Bind(_)) => "bindings",
+        Some(Op::Unbind(_)) => "unbindings",
+        None => "operations",
+    }
+}
+
 /// Runs `ops` over up to `channels` channels at once, each channel one operation at a time
 /// (an AMQP channel answers in order; several channels remove the round trips). Stops
 /// handing out work after the first failure (the broker closes a channel on any error).
@@ -273,9 +292,10 @@ pub async fn run_pipelined(
     ops: &[Op],
     channels: usize,
     timeout: Duration,
-    progress: Arc<dyn Fn(usize) + Send + Sync>,
+    progress: Progress,
 ) -> Vec<Outcome> {
     let total = ops.len();
+    let phase = phase(ops);
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(vec![None; total]));
     if total == 0 {
         return Vec::new();
@@ -314,7 +334,8 @@ pub async fn run_pipelined(
                     failed.store(true, std::sync::atomic::Ordering::Relaxed);
                     break;
                 }
-                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(phase, n, total);
             }
             close_channel(&ch, timeout).await;
         }));

@@ -1,7 +1,6 @@
 //! The real broker behind apply's [`Executor`] seam: operations over one AMQP connection
 //! (lapin), the live facts from the management API, every call bounded by the deadline.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::{Channel, Connection};
@@ -18,7 +17,7 @@ pub struct Batching {
     /// AMQP channels used at once.
     pub channels: usize,
     /// Called with the number of operations done so far.
-    pub progress: Arc<dyn Fn(usize) + Send + Sync>,
+    pub progress: amqp::Progress,
     /// Print each batch's timing on stderr.
     pub verbose: bool,
 }
@@ -112,7 +111,8 @@ impl Executor for LiveBroker<'_> {
         let out = amqp::run_pipelined(self.conn, ops, b.channels, self.timeout, b.progress).await;
         if b.verbose && !ops.is_empty() {
             eprintln!(
-                "  declared and bound: {} over {} in {:.2}s",
+                "  {} ({}) over {} in {:.2}s",
+                amqp::phase(ops),
                 crate::text::count(ops.len() as u64, "operation"),
                 crate::text::count(b.channels.min(ops.len()) as u64, "channel"),
                 t.elapsed().as_secs_f64()
