@@ -32,7 +32,7 @@ impl SavedPlan {
     }
 
     pub fn read(path: &Path) -> Result<SavedPlan, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        serde_json::from_str(&text).map_err(|e| format!("not a saved plan: {e}"))
+        let bytes = crate::source::read_bytes(path)?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("not a saved plan: {e}"))
     }
 }
