@@ -130,7 +130,8 @@ pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> 
         paths_or_cwd(paths)
     };
     load(&paths, &options).map_err(|e| {
-        err(&format!("error: {e}\n"));
+        // The path may be a directory's name found in the walk: made inert.
+        err(&render::escape_controls(&format!("error: {e}\n"), true));
         exit::USAGE
     })
 }

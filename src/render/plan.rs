@@ -4,19 +4,30 @@
 //! entities apart, and a summary line.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use crate::plan::{Action, Change, Entity, Plan, thousands};
 use crate::spec::ArgMap;
 
+/// Writes one line to a `String`, every control character of what the files or the broker
+/// gave escaped ([`super::escape_controls`]): a vendor's name cannot drive the terminal.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&super::escape_controls(&format!($($arg)*), false));
+        $out.push('\n');
+    }};
+}
+
 struct Paint(bool);
 
 impl Paint {
-    fn code(&self, code: &str, s: &str) -> String {
+    /// One line, its text escaped, then coloured with the SGR `code` when colour is on.
+    fn line(&self, out: &mut String, code: &str, s: &str) {
+        let s = super::escape_controls(s, false);
         if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            out.push_str(&format!("\x1b[{code}m{s}\x1b[0m\n"));
         } else {
-            s.to_string()
+            out.push_str(&s);
+            out.push('\n');
         }
     }
 }
@@ -34,7 +45,7 @@ fn symbol(action: Action) -> (&'static str, &'static str) {
 
 fn arguments(out: &mut String, args: &ArgMap) {
     for (name, value) in args {
-        let _ = writeln!(out, "          {name} = {value}");
+        say!(out, "          {name} = {value}");
     }
 }
 
@@ -46,7 +57,7 @@ fn details(out: &mut String, change: &Change) {
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| "(none)".into())
             };
-            let _ = writeln!(
+            say!(
                 out,
                 "          {}: {} => {}",
                 d.property,
@@ -73,7 +84,7 @@ fn details(out: &mut String, change: &Change) {
             if e.internal {
                 flags.push("internal".into());
             }
-            let _ = writeln!(out, "          ({})", flags.join(", "));
+            say!(out, "          ({})", flags.join(", "));
             arguments(out, &e.arguments);
         }
         Entity::Queue(q) => {
@@ -81,7 +92,7 @@ fn details(out: &mut String, change: &Change) {
             if q.auto_delete {
                 flags.push("auto-delete");
             }
-            let _ = writeln!(out, "          ({})", flags.join(", "));
+            say!(out, "          ({})", flags.join(", "));
             arguments(out, &q.arguments);
         }
         Entity::Binding(b) => arguments(out, &b.arguments),
@@ -151,13 +162,13 @@ pub fn install(report: &crate::source::InstallReport) -> String {
         } else {
             format!(" ({})", files.join(", "))
         };
-        let _ = writeln!(out, "  {:>3}. {name}{file}", i + 1);
+        say!(out, "  {:>3}. {name}{file}", i + 1);
     }
     if !report.provisions {
         out.push_str("  Magento_Amqp is not enabled: nothing is read\n");
     }
     for s in &report.skipped {
-        let _ = writeln!(out, "  skipped {}: {}", s.what, s.reason);
+        say!(out, "  skipped {}: {}", s.what, s.reason);
     }
     out.push('\n');
     out
@@ -184,12 +195,12 @@ pub fn render(
             Some(url) => format!("connection `{connection}` ({url})"),
             None => format!("connection `{connection}`"),
         };
-        let _ = writeln!(out, "{}", paint.code("1", &header));
+        paint.line(&mut out, "1", &header);
         if changes.iter().all(|c| c.action == Action::Skip) {
             let reason = changes[0].reason.clone().unwrap_or_default();
-            let _ = writeln!(out, "  # skipped: {reason}");
+            say!(out, "  # skipped: {reason}");
             for c in changes {
-                let _ = writeln!(out, "  # {} {}", c.kind().as_str(), c.name());
+                say!(out, "  # {} {}", c.kind().as_str(), c.name());
             }
             out.push('\n');
             continue;
@@ -198,7 +209,7 @@ pub fn render(
         for c in changes {
             if c.action == Action::Unchanged {
                 if verbose {
-                    let _ = writeln!(out, "  = {} {}", c.kind().as_str(), c.name());
+                    say!(out, "  = {} {}", c.kind().as_str(), c.name());
                 }
                 continue;
             }
@@ -206,12 +217,12 @@ pub fn render(
             let (sym, code) = symbol(c.action);
             let mut line = format!("{} {} {}", sym, c.kind().as_str(), c.name());
             line.push_str(&headline(c));
-            let _ = writeln!(out, "{}", paint.code(code, &line));
+            paint.line(&mut out, code, &line);
             details(&mut out, c);
             if let Some(reason) = &c.reason
                 && c.action != Action::Create
             {
-                let _ = writeln!(out, "          # {reason}");
+                say!(out, "          # {reason}");
             }
         }
         let unchanged = changes
@@ -219,20 +230,17 @@ pub fn render(
             .filter(|c| c.action == Action::Unchanged)
             .count();
         if shown == 0 {
-            let _ = writeln!(out, "  no changes: {unchanged} entities are up to date");
+            say!(out, "  no changes: {unchanged} entities are up to date");
         } else if unchanged > 0 {
-            let _ = writeln!(out, "  ({unchanged} unchanged)");
+            say!(out, "  ({unchanged} unchanged)");
         }
         out.push('\n');
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint.code(
-                "1",
-                "unmanaged: on the broker, not in the files (untouched; --prune deletes them)"
-            )
+        paint.line(
+            &mut out,
+            "1",
+            "unmanaged: on the broker, not in the files (untouched; --prune deletes them)",
         );
         for c in &plan.unmanaged {
             let mut line = format!(
@@ -244,11 +252,11 @@ pub fn render(
             if let Some(r) = &c.reason {
                 line.push_str(&format!(" ({r})"));
             }
-            let _ = writeln!(out, "{line}");
+            say!(out, "{line}");
         }
         out.push('\n');
     }
-    let _ = writeln!(
+    say!(
         out,
         "Plan: {} to create, {} to update, {} to replace, {} to delete; {} unchanged, {} skipped.",
         plan.count(Action::Create),
