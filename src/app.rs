@@ -138,15 +138,21 @@ pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> 
 
 /// Human diagnostics on stderr (warnings dropped with --quiet).
 pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
-    let shown: Vec<Diagnostic> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| !cli.quiet || d.severity == Severity::Error)
-        .cloned()
-        .collect();
+    let errors: Vec<Diagnostic>;
+    let shown = if cli.quiet {
+        errors = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        &errors
+    } else {
+        &loaded.diagnostics
+    };
     if !shown.is_empty() {
         let color = use_color(cli, std::io::stderr().is_terminal());
-        err(&render::diagnostics::render(&shown, &loaded.sources, color));
+        err(&render::diagnostics::render(shown, &loaded.sources, color));
     }
 }
 

@@ -56,7 +56,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         return exit::ERRORS;
     }
     if let Some(refusal) = refuse_replaces(&plan, &snapshot.states, args.allow_recreate) {
-        err(&refusal);
+        err(&crate::render::escape_controls(&refusal, true));
         if args.format == Format::Json {
             out(&render(&loaded, &plan, &[]));
         }
@@ -272,7 +272,8 @@ fn human(steps: &[Step]) -> String {
     if !summary.is_empty() {
         text.push_str(&format!("Apply complete: {}.\n", summary.join(", ")));
     }
-    text
+    // Names come from the files: nothing in them may drive the terminal.
+    crate::render::escape_controls(&text, true).into_owned()
 }
 
 fn render(loaded: &crate::load::Loaded, plan: &Plan, steps: &[Step]) -> String {

@@ -591,6 +591,15 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_that_cannot_be_listed_is_named() {
+        // (Root lists every directory: a missing one stands for an unreadable one.)
+        let gone = std::env::temp_dir().join(format!("topology-walk-{}/sub", std::process::id()));
+        let err = walk(&gone, &mut Vec::new(), &mut HashSet::new()).unwrap_err();
+        assert_eq!(err.path, gone.display().to_string());
+        assert_eq!(err.reason, "no such file or directory");
+    }
+
+    #[test]
     fn special_files_are_refused_before_reading() {
         let err = read_bytes(Path::new("/dev/zero")).unwrap_err();
         assert!(err.contains("character device"), "{err}");
