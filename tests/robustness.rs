@@ -522,6 +522,28 @@ fn the_same_file_twice_is_read_once() {
     assert_eq!(list[0]["file"], "queue_topology.xml");
 }
 
+/// A Magento install named twice (PATH and --magento-root) is read once: its warnings are
+/// not repeated.
+#[test]
+fn the_same_install_twice_is_read_once() {
+    let install = util::root().join("fixtures/magento-install");
+    let install = install.to_str().unwrap();
+    let once = run_or_hang(&util::root(), &["lint", "--format", "json", install]);
+    let twice = run_or_hang(
+        &util::root(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            install,
+            "--magento-root",
+            install,
+        ],
+    );
+    assert_eq!(once.json(), twice.json());
+    assert!(!once.json()["diagnostics"].as_array().unwrap().is_empty());
+}
+
 /// Symlinked module directories (Composer path repositories) are followed; a link loop
 /// ends the descent.
 #[test]

@@ -343,6 +343,10 @@ impl Discovered {
 }
 
 fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
+    // An install named twice (two PATHs, or --magento-root and a PATH) is read once.
+    if !out.first_time(root) {
+        return Ok(());
+    }
     let install = magento::read_install(root).map_err(|e| PathError {
         path: root.display().to_string(),
         reason: format!("cannot be read as a Magento install: {e}"),
