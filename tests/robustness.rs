@@ -106,7 +106,7 @@ fn fuzz_cases() -> usize {
     std::env::var("TOPOLOGY_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(2000)
 }
 
 /// The seeds: every XML file of `fixtures/`, and the Magento corpus's topology and
@@ -247,6 +247,19 @@ fn fuzz_offline_pipeline() {
         let mutated = mutate(&mut rng, original.clone(), &pieces);
         let input = stretch(&mut rng, mutated);
         std::fs::write(&target, &input).unwrap();
+        // Now and then a communication.xml beside it (synchronous topics infer queues).
+        let beside = dir.path().join("communication.xml");
+        let communication: Vec<&Vec<u8>> = seeds
+            .iter()
+            .filter(|(p, _)| p.ends_with("communication.xml"))
+            .map(|(_, bytes)| bytes)
+            .collect();
+        if !communication.is_empty() && rng.below(4) == 0 {
+            let original = communication[rng.below(communication.len())].clone();
+            std::fs::write(&beside, mutate(&mut rng, original, &pieces)).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&beside);
+        }
         if std::panic::catch_unwind(|| pipeline(dir.path())).is_err() {
             let findings = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-findings");
             std::fs::create_dir_all(&findings).unwrap();

@@ -61,6 +61,9 @@ struct Excerpt<'a> {
     text: String,
     lines: Vec<ShownLine>,
     groups: Vec<Group>,
+    /// (excerpt offset, file offset) of each label's start: the header's location is the
+    /// file's, even for a label cut to a `…`.
+    starts: Vec<(usize, usize)>,
 }
 
 impl<'a> Excerpt<'a> {
@@ -68,8 +71,10 @@ impl<'a> Excerpt<'a> {
     fn new(source: &'a Source, spans: &[Span]) -> (Excerpt<'a>, Vec<SourceSpan>) {
         let text = source.text.as_str();
         let last_line = source.line_count().saturating_sub(1);
-        // (line, anchor byte) of every line to show; labels first so that their anchor wins.
-        let mut wanted: Vec<(usize, Option<usize>)> = Vec::new();
+        // (line, rank, anchor byte) of every line to show: a line is cut around the start
+        // of its first label in the diagnostic's order (the primary one first), else at its
+        // start.
+        let mut wanted: Vec<(usize, usize, usize)> = Vec::new();
         let clamped: Vec<(usize, usize)> = spans
             .iter()
             .map(|span| {
@@ -84,17 +89,16 @@ impl<'a> Excerpt<'a> {
                 (start, end)
             })
             .collect();
-        for &(start, end) in &clamped {
+        for (rank, &(start, end)) in clamped.iter().enumerate() {
             let first = source.line_of(start);
             let last = source.line_of(end);
-            wanted.push((first, Some(start)));
+            wanted.push((first, rank, start));
             for line in first.saturating_sub(1)..=(last + 1).min(last_line) {
-                wanted.push((line, None));
+                wanted.push((line, usize::MAX, source.line_start(line)));
             }
         }
-        // By line, and for each line the earliest anchor.
-        wanted.sort_by_key(|(line, anchor)| (*line, anchor.is_none(), *anchor));
-        wanted.dedup_by_key(|(line, _)| *line);
+        wanted.sort_unstable();
+        wanted.dedup_by_key(|(line, _, _)| *line);
 
         let mut excerpt = Excerpt {
             source,
@@ -102,8 +106,9 @@ impl<'a> Excerpt<'a> {
             text: String::new(),
             lines: Vec::with_capacity(wanted.len()),
             groups: Vec::new(),
+            starts: Vec::new(),
         };
-        for (line, anchor) in wanted {
+        for (line, _, anchor) in wanted {
             excerpt.push_line(line, anchor);
         }
         let mapped = clamped
@@ -111,19 +116,20 @@ impl<'a> Excerpt<'a> {
             .map(|&(start, end)| {
                 let from = excerpt.offset(start);
                 let to = excerpt.offset(end).max(from);
+                excerpt.starts.push((from, start));
                 SourceSpan::new(from.into(), to - from)
             })
             .collect();
         (excerpt, mapped)
     }
 
-    fn push_line(&mut self, line: usize, anchor: Option<usize>) {
+    fn push_line(&mut self, line: usize, anchor: usize) {
         let text = self.source.text.as_str();
         let (start, end) = (self.source.line_start(line), line_end(self.source, line));
         let window = if end - start <= WINDOW_CHARS {
             start..end
         } else {
-            let anchor = anchor.unwrap_or(start).clamp(start, end);
+            let anchor = anchor.clamp(start, end);
             let from = back(text, anchor, LEAD_CHARS, start);
             from..forward(text, from, WINDOW_CHARS, end)
         };
@@ -249,18 +255,27 @@ impl SourceCode for Excerpt<'_> {
         if before == 0 && after == 0 {
             // Just the span: miette reads it so to print the location's line and column,
             // the file's own.
-            let within = self
-                .text
-                .get(shown.text_at.min(span.offset())..span.offset())
-                .map(|s| s.chars().count())
-                .unwrap_or(0);
+            let (line, column) = match self.starts.iter().find(|(at, _)| *at == span.offset()) {
+                Some((_, offset)) => {
+                    let (line, column) = self.source.location(*offset);
+                    (line - 1, column - 1)
+                }
+                None => {
+                    let within = self
+                        .text
+                        .get(shown.text_at.min(span.offset())..span.offset())
+                        .map(|s| s.chars().count())
+                        .unwrap_or(0);
+                    (shown.line, shown.column + within)
+                }
+            };
             let data = &self.text.as_bytes()[span.offset()..span.offset() + span.len()];
             return Ok(Box::new(MietteSpanContents::new_named(
                 self.name.clone(),
                 data,
                 *span,
-                shown.line,
-                shown.column + within,
+                line,
+                column,
                 1,
             )));
         }
@@ -451,4 +466,72 @@ pub fn summary(t: Tally) -> String {
         plural(t.errors, "error"),
         plural(t.warnings, "warning")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+    use crate::source::SourceKind;
+
+    fn one_file(text: &str) -> Sources {
+        let mut sources = Sources::default();
+        sources.add(Source::new(
+            "f.xml".into(),
+            text.into(),
+            SourceKind::Topology,
+        ));
+        sources
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_primary_label() {
+        let text = format!("<a b=\"1\"{}c=\"2\"/>", " ".repeat(100_000));
+        let sources = one_file(&text);
+        let far = text.find("c=").unwrap();
+        let d = Diagnostic::error(Code::UnknownAttribute, "far")
+            .with_label(Span::new(FileId(0), far, far + 1), "primary here")
+            .with_label(Span::new(FileId(0), 3, 4), "secondary here");
+        let out = render(&[d], &sources, false);
+        assert!(out.contains(&format!("[f.xml:1:{}]", far + 1)), "{out}");
+        assert!(out.contains("primary here"), "{out}");
+        assert!(out.contains(" …   "), "{out}");
+        assert!(out.contains("c=\"2\"/>"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 250), "{out}");
+    }
+
+    #[test]
+    fn labels_far_apart_get_snippets_of_their_own_lines() {
+        let mut text = String::from("<config>\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("  <x{i}/>\n"));
+        }
+        text.push_str("</config>\n");
+        let sources = one_file(&text);
+        let last = text.find("<x9999/>").unwrap();
+        let d = Diagnostic::error(Code::Syntax, "two places")
+            .with_label(Span::new(FileId(0), 0, 7), "first")
+            .with_label(Span::new(FileId(0), last, last + 7), "second");
+        let out = render(&[d], &sources, false);
+        assert!(out.contains("[f.xml:1:1]"), "{out}");
+        assert!(out.contains("10001 │   <x9999/>"), "{out}");
+        assert!(!out.contains("<x5000/>"), "{out}");
+    }
+
+    #[test]
+    fn control_characters_are_pictures_in_snippets_and_escaped_in_messages() {
+        let sources = one_file("<a n=\"\u{1b}[2J\u{9b}\"/>");
+        let d = Diagnostic::error(Code::Syntax, "bad \u{1b}[2J")
+            .with_label(Span::new(FileId(0), 6, 7), "here \u{7}")
+            .with_help("help \u{1b}");
+        let out = render(&[d], &sources, false);
+        assert!(out.contains("<a n=\"␛[2J�\"/>"), "{out}");
+        assert!(out.contains("bad \\u{1b}[2J"), "{out}");
+        assert!(out.contains("here \\u{7}"), "{out}");
+        assert!(
+            !out.chars()
+                .any(|c| c != '\n' && crate::render::is_control(c)),
+            "{out}"
+        );
+    }
 }
