@@ -176,22 +176,29 @@ pub(crate) fn load_with(paths: &[PathBuf], options: &crate::load::Options) -> Re
         paths_or_cwd(paths)
     };
     load(&paths, options).map_err(|e| {
-        err(&format!("error: {e}\n"));
+        // The path may be a directory's name found in the walk: made inert.
+        err(&render::escape_controls(&format!("error: {e}\n"), true));
         exit::USAGE
     })
 }
 
 /// Human diagnostics on stderr (warnings dropped with --quiet).
 pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
-    let shown: Vec<Diagnostic> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| !cli.quiet || d.severity == Severity::Error)
-        .cloned()
-        .collect();
+    let errors: Vec<Diagnostic>;
+    let shown = if cli.quiet {
+        errors = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        &errors
+    } else {
+        &loaded.diagnostics
+    };
     if !shown.is_empty() {
         let color = use_color(cli, std::io::stderr().is_terminal());
-        err(&render::diagnostics::render(&shown, &loaded.sources, color));
+        err(&render::diagnostics::render(shown, &loaded.sources, color));
     }
 }
 

@@ -83,7 +83,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         return exit::ERRORS;
     }
     if let Some(refusal) = refuse_replaces(&plan, &snapshot.states, args.allow_recreate) {
-        err(&refusal);
+        err(&crate::render::escape_controls(&refusal, true));
         if args.format == Format::Json {
             out(&render(&loaded, &plan, &[]));
         }
@@ -375,7 +375,8 @@ fn human(steps: &[Step], ending: Ending) -> String {
             plural(not_done, "change")
         ));
     }
-    text
+    // Names come from the files: nothing in them may drive the terminal.
+    crate::render::escape_controls(&text, true).into_owned()
 }
 
 /// The symbol and past participle of what a step did.

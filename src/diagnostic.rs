@@ -42,7 +42,7 @@ macro_rules! codes {
 codes! {
     Unreadable => "unreadable", "a file could not be read";
     NoFiles => "no-topology-files", "no queue_topology.xml was found under the given paths";
-    Encoding => "xml-encoding", "the file is not valid UTF-8";
+    Encoding => "xml-encoding", "the file is not valid in its encoding, or declares an encoding this tool does not read";
     Syntax => "xml-syntax", "the file is not well-formed XML";
     Doctype => "xml-doctype", "a DOCTYPE declaration: entities are never expanded nor fetched";
     Entity => "xml-entity", "a reference to an entity other than XML's five predefined ones";

@@ -107,19 +107,13 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
         reads.push(remote_service_exchange(&default_connection));
     }
     for path in &topology_files {
-        reads.push(source::read(path, SourceKind::Topology)?);
+        reads.push(source::read(path, SourceKind::Topology));
     }
     for src in reads {
         let id = sources.add(src);
         let src = sources.get(id);
-        if let Some(reason) = &src.read_error {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::Unreadable,
-                    format!("cannot read `{}`: {reason}", src.name),
-                )
-                .with_label(Span::new(id, 0, 0), "not read"),
-            );
+        if let Some(d) = unreadable(id, src) {
+            diagnostics.push(d);
             continue;
         }
         let (doc, mut d) = syntax::parse(id, src);
@@ -130,10 +124,14 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
     }
     let mut comm_ids = Vec::new();
     for path in &communication_files {
-        comm_ids.push(sources.add(source::read(path, SourceKind::Communication)?));
+        comm_ids.push(sources.add(source::read(path, SourceKind::Communication)));
     }
     let mut comm_docs = Vec::new();
     for id in comm_ids {
+        if let Some(d) = unreadable(id, sources.get(id)) {
+            diagnostics.push(d);
+            continue;
+        }
         let (doc, mut d) = syntax::parse(id, sources.get(id));
         diagnostics.append(&mut d);
         comm_docs.push(doc);
@@ -161,6 +159,18 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
         installs: found.installs,
         default_connection,
     })
+}
+
+/// The `unreadable` error of a file that could not be read, located at its start.
+fn unreadable(id: source::FileId, src: &Source) -> Option<Diagnostic> {
+    let reason = src.read_error.as_ref()?;
+    Some(
+        Diagnostic::error(
+            Code::Unreadable,
+            format!("cannot read `{}`: {reason}", src.name),
+        )
+        .with_label(Span::new(id, 0, 0), "not read"),
+    )
 }
 
 /// The exchange Magento's RemoteService topology reader

@@ -139,11 +139,8 @@ impl SavedPlan {
 
     /// Reads a saved plan; the error says what is wrong in the user's terms.
     pub fn read(path: &Path) -> Result<SavedPlan, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            _ => e.to_string(),
-        })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+        let bytes = crate::source::read_bytes(path)?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
             "not a saved plan: it is not JSON (write one with `topology plan --out FILE`)"
                 .to_string()
         })?;

@@ -67,15 +67,16 @@ pub fn parse(file: FileId, source: &Source) -> (Document<'_>, Vec<Diagnostic>) {
         root: None,
         overflow: 0,
     };
-    if let Some(at) = source.invalid_utf8_at {
+    if let Some(e) = &source.encoding_error {
         parser.diagnostics.push(
-            Diagnostic::error(Code::Encoding, "the file is not valid UTF-8")
-                .with_label(
-                    Span::new(file, at, at + '\u{fffd}'.len_utf8()),
-                    "this byte is not UTF-8",
-                )
+            Diagnostic::error(Code::Encoding, e.message.clone())
+                .with_label(Span::new(file, e.start, e.end), e.label.clone())
                 .with_help("save the file as UTF-8, the encoding Magento reads"),
         );
+        return (Document { file, root: None }, parser.diagnostics);
+    }
+    if let Some(d) = forbidden_characters(file, &source.text) {
+        parser.diagnostics.push(d);
         return (Document { file, root: None }, parser.diagnostics);
     }
     if source.text.trim().is_empty() {
@@ -162,6 +163,10 @@ impl<'a> Parser<'a> {
                         predefined(name)
                     };
                     match resolved {
+                        Some(c) if !xml_char(c) => {
+                            let d = forbidden_reference(self.span(before, after), name, c);
+                            self.diagnostics.push(d);
+                        }
                         Some(c) => self.text_data(Cow::Owned(c.to_string()), before, after),
                         None => self.diagnostics.push(
                             Diagnostic::error(
@@ -287,6 +292,25 @@ impl<'a> Parser<'a> {
                             Cow::Owned(raw.to_string())
                         }
                     };
+                    if !value.chars().all(xml_char) {
+                        let d = match char_reference(raw, |c| !xml_char(c)) {
+                            Some((at, reference, c)) => {
+                                let start = raw_at.map(|o| o + at);
+                                let span = start
+                                    .map(|o| self.span(o, o + reference.len()))
+                                    .unwrap_or(value_span);
+                                forbidden_reference(span, &reference[1..reference.len() - 1], c)
+                            }
+                            None => Diagnostic::error(
+                                Code::Syntax,
+                                format!(
+                                    "malformed XML: attribute `{key}` holds a character XML forbids"
+                                ),
+                            )
+                            .with_label(value_span, "here"),
+                        };
+                        self.diagnostics.push(d);
+                    }
                     element.attrs.push(Attr {
                         name: key,
                         name_span,
@@ -375,6 +399,94 @@ impl<'a> Parser<'a> {
             );
         }
     }
+}
+
+/// Whether XML 1.0 allows `c` in a document (its `Char` production): tab, line feed,
+/// carriage return and everything from U+0020 except U+FFFE and U+FFFF (surrogates are no
+/// `char`). libxml2 refuses a file holding another one, raw or as a character reference.
+pub fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// `U+001B (ESC)`: a code point, with the name of a C0 control.
+fn describe(c: char) -> String {
+    const C0: [&str; 32] = [
+        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+        "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+        "ESC", "FS", "GS", "RS", "US",
+    ];
+    match C0.get(c as usize) {
+        Some(name) => format!("U+{:04X} ({name})", c as u32),
+        None => format!("U+{:04X}", c as u32),
+    }
+}
+
+/// The first character of `text` that XML forbids, as an error that counts the others.
+fn forbidden_characters(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut bad = text.char_indices().filter(|(_, c)| !xml_char(*c));
+    let (at, c) = bad.next()?;
+    let more = bad.count();
+    let others = match more {
+        0 => String::new(),
+        1 => " (and 1 more in the file)".to_string(),
+        n => format!(" (and {n} more in the file)"),
+    };
+    Some(
+        Diagnostic::error(
+            Code::Syntax,
+            format!(
+                "malformed XML: the character {} is not allowed in XML{others}",
+                describe(c)
+            ),
+        )
+        .with_label(Span::new(file, at, at + c.len_utf8()), "not allowed in XML")
+        .with_help(
+            "XML 1.0 allows no control character other than tab, line feed and carriage \
+             return; libxml2, which Magento uses, refuses the whole file",
+        ),
+    )
+}
+
+/// The error for a character reference to a character XML forbids; `reference` is what
+/// is between `&` and `;`.
+fn forbidden_reference(span: Span, reference: &str, c: char) -> Diagnostic {
+    Diagnostic::error(
+        Code::Syntax,
+        format!(
+            "malformed XML: the character reference `&{reference};` names {}, a character XML forbids",
+            describe(c)
+        ),
+    )
+    .with_label(span, "not allowed in XML")
+    .with_help(
+        "XML 1.0 allows no control character other than tab, line feed and carriage return, \
+         not even as a character reference; libxml2, which Magento uses, refuses the whole file",
+    )
+}
+
+/// The first character reference in `raw` (`&#65;`, `&#x41;`) whose character `pick`
+/// selects: its byte offset in `raw`, its text and its character.
+fn char_reference(raw: &str, pick: impl Fn(char) -> bool) -> Option<(usize, &str, char)> {
+    let mut from = 0;
+    while let Some(found) = raw.get(from..)?.find("&#") {
+        let at = from + found;
+        from = at + 2;
+        let Some(len) = raw[at..].find(';') else {
+            break;
+        };
+        let reference = &raw[at..at + len + 1];
+        let digits = &reference[2..reference.len() - 1];
+        let code = match digits.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => digits.parse(),
+        };
+        if let Some(c) = code.ok().and_then(char::from_u32)
+            && pick(c)
+        {
+            return Some((at, reference, c));
+        }
+    }
+    None
 }
 
 fn predefined(name: &str) -> Option<char> {
@@ -520,6 +632,34 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, Code::TooDeep);
         assert!(doc.root.is_some());
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_refused_raw_and_as_references() {
+        let (doc, diags) =
+            parse_str("<config>\n<exchange name=\"a\u{1b}]0;x\u{7}\"/>\u{0}</config>");
+        assert!(doc.root.is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, Code::Syntax);
+        assert!(
+            diags[0].message.contains("U+001B (ESC)"),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].message.contains("2 more"), "{}", diags[0].message);
+        assert_eq!(diags[0].labels[0].span.start, 26);
+
+        let text = "<config><exchange name=\"c&#1;d\"/>&#x1b;</config>";
+        let (_, diags) = parse_str(text);
+        let spans: Vec<&str> = diags
+            .iter()
+            .map(|d| &text[d.labels[0].span.start as usize..d.labels[0].span.end as usize])
+            .collect();
+        assert_eq!(spans, ["&#1;", "&#x1b;"], "{diags:?}");
+        assert!(diags.iter().all(|d| d.code == Code::Syntax));
+        // Tab, line feed, carriage return and C1 characters are allowed.
+        let (_, diags) = parse_str("<config a=\"&#9;&#10;&#13;&#x85;\">\t\r\n\u{85}</config>");
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! GitHub Actions workflow annotations: one `::error`/`::warning` line per diagnostic.
 
+use super::escape_controls;
 use crate::diagnostic::Diagnostic;
+use crate::plan::thousands;
+use crate::render::diagnostics::plural_severity;
 use crate::source::Sources;
 
 /// Escapes a property value (`file`, `title`) of a workflow command.
@@ -8,16 +11,19 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Escapes the message of a workflow command.
+/// Escapes the message of a workflow command (and every control character, which the log
+/// viewer would act on).
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    escape_controls(s, true)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources) -> String {
     let mut out = String::new();
-    for d in diagnostics {
+    let (shown, hidden) = super::capped(diagnostics);
+    for d in shown {
         let mut props = Vec::new();
         if let Some(span) = d.primary() {
             let (file, line, column) = sources.location(span);
@@ -36,6 +42,18 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources) -> String {
             d.severity.as_str(),
             props.join(","),
             data(&message)
+        ));
+    }
+    for kind in hidden {
+        out.push_str(&format!(
+            "::notice title={}::{}\n",
+            property(kind.code.as_str()),
+            data(&format!(
+                "... and {} more {} of this kind ({}): --format json lists them all",
+                thousands(kind.count as u64),
+                plural_severity(kind.severity, kind.count),
+                kind.code.as_str()
+            ))
         ));
     }
     out

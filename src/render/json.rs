@@ -8,16 +8,18 @@ use crate::model::{Topology, Value};
 use crate::plan::{Action, Change, Entity, Plan};
 use crate::source::Sources;
 
+/// Borrows from the diagnostic and its file: a million diagnostics cost no copy of their
+/// text before they are written.
 #[derive(Serialize)]
-pub struct DiagnosticJson {
+pub struct DiagnosticJson<'a> {
     pub severity: &'static str,
     pub code: &'static str,
-    pub message: String,
-    pub file: Option<String>,
+    pub message: &'a str,
+    pub file: Option<&'a str>,
     pub line: Option<usize>,
     pub column: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
+    pub help: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -121,30 +123,30 @@ pub struct UsageJson {
 }
 
 #[derive(Serialize)]
-pub struct LintJson {
-    pub diagnostics: Vec<DiagnosticJson>,
+pub struct LintJson<'a> {
+    pub diagnostics: Vec<DiagnosticJson<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct PlanJson {
+pub struct PlanJson<'a> {
     pub topology: TopologyJson,
-    pub diagnostics: Vec<DiagnosticJson>,
+    pub diagnostics: Vec<DiagnosticJson<'a>>,
     pub changes: Vec<ChangeJson>,
     pub unmanaged: Vec<UnmanagedJson>,
 }
 
-pub fn diagnostics(list: &[Diagnostic], sources: &Sources) -> Vec<DiagnosticJson> {
+pub fn diagnostics<'a>(list: &'a [Diagnostic], sources: &'a Sources) -> Vec<DiagnosticJson<'a>> {
     list.iter()
         .map(|d| {
             let loc = d.primary().map(|s| sources.location(s));
             DiagnosticJson {
                 severity: d.severity.as_str(),
                 code: d.code.as_str(),
-                message: d.message.clone(),
-                file: loc.map(|l| l.0.to_string()),
+                message: &d.message,
+                file: loc.map(|l| l.0),
                 line: loc.map(|l| l.1),
                 column: loc.map(|l| l.2),
-                help: d.help.clone(),
+                help: d.help.as_deref(),
             }
         })
         .collect()
@@ -279,12 +281,12 @@ fn error_json(exit_code: i32, errors: &[String]) -> serde_json::Value {
 }
 
 /// The plan document; `apply` adds its `applied` steps to it.
-pub fn plan_document(
+pub fn plan_document<'a>(
     t: &Topology,
-    list: &[Diagnostic],
-    sources: &Sources,
+    list: &'a [Diagnostic],
+    sources: &'a Sources,
     plan: &Plan,
-) -> PlanJson {
+) -> PlanJson<'a> {
     PlanJson {
         topology: topology(t),
         diagnostics: diagnostics(list, sources),

@@ -4,19 +4,30 @@
 //! entities apart, and a summary line.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use crate::plan::{Action, Change, Entity, EntityKind, Plan, thousands};
 use crate::spec::ArgMap;
 
+/// Writes one line to a `String`, every control character of what the files or the broker
+/// gave escaped ([`super::escape_controls`]): a vendor's name cannot drive the terminal.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&super::escape_controls(&format!($($arg)*), false));
+        $out.push('\n');
+    }};
+}
+
 struct Paint(bool);
 
 impl Paint {
-    fn code(&self, code: &str, s: &str) -> String {
+    /// One line, its text escaped, then coloured with the SGR `code` when colour is on.
+    fn line(&self, out: &mut String, code: &str, s: &str) {
+        let s = super::escape_controls(s, false);
         if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            out.push_str(&format!("\x1b[{code}m{s}\x1b[0m\n"));
         } else {
-            s.to_string()
+            out.push_str(&s);
+            out.push('\n');
         }
     }
 }
@@ -35,7 +46,7 @@ fn symbol(action: Action) -> (&'static str, &'static str) {
 
 fn arguments(out: &mut String, args: &ArgMap) {
     for (name, value) in args {
-        let _ = writeln!(out, "            {name} = {value}");
+        say!(out, "            {name} = {value}");
     }
 }
 
@@ -52,7 +63,7 @@ fn details(out: &mut String, change: &Change) {
             } else {
                 ""
             };
-            let _ = writeln!(
+            say!(
                 out,
                 "            {}: {} => {}{forces}",
                 d.property,
@@ -79,7 +90,7 @@ fn details(out: &mut String, change: &Change) {
             if e.internal {
                 flags.push("internal".into());
             }
-            let _ = writeln!(out, "            ({})", flags.join(", "));
+            say!(out, "            ({})", flags.join(", "));
             arguments(out, &e.arguments);
         }
         Entity::Queue(q) => {
@@ -87,7 +98,7 @@ fn details(out: &mut String, change: &Change) {
             if q.auto_delete {
                 flags.push("auto-delete");
             }
-            let _ = writeln!(out, "            ({})", flags.join(", "));
+            say!(out, "            ({})", flags.join(", "));
             arguments(out, &q.arguments);
         }
         // A binding's arguments are on its label.
@@ -181,13 +192,13 @@ pub fn install(report: &crate::source::InstallReport) -> String {
         } else {
             format!(" ({})", files.join(", "))
         };
-        let _ = writeln!(out, "  {:>3}. {name}{file}", i + 1);
+        say!(out, "  {:>3}. {name}{file}", i + 1);
     }
     if !report.provisions {
         out.push_str("  Magento_Amqp is not enabled: nothing is read\n");
     }
     for s in &report.skipped {
-        let _ = writeln!(out, "  skipped {}: {}", s.what, s.reason);
+        say!(out, "  skipped {}: {}", s.what, s.reason);
     }
     out.push('\n');
     out
@@ -221,23 +232,24 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
     if by_connection.is_empty() {
         out.push_str("The files declare nothing: no change.\n\n");
     } else if plan.has_changes() || plan.count(Action::Unverified) > 0 {
-        let _ = writeln!(out, "{}\n", paint.code("2", LEGEND));
+        paint.line(&mut out, "2", LEGEND);
+        out.push('\n');
     }
     for (connection, changes) in &by_connection {
         let header = match connections.get(*connection) {
             Some(url) => format!("connection `{connection}` ({url})"),
             None => format!("connection `{connection}`"),
         };
-        let _ = writeln!(out, "{}", paint.code("1", &header));
+        paint.line(&mut out, "1", &header);
         if changes.iter().all(|c| c.action == Action::Skip) {
             let reason = changes[0].reason.clone().unwrap_or_default();
-            let _ = writeln!(out, "  # skipped: {reason}");
+            say!(out, "  # skipped: {reason}");
             if options.verbose {
                 for c in changes {
-                    let _ = writeln!(out, "  # {} {}", c.kind().as_str(), label(c));
+                    say!(out, "  # {} {}", c.kind().as_str(), label(c));
                 }
             } else {
-                let _ = writeln!(out, "  # {}", counted(changes));
+                say!(out, "  # {}", counted(changes));
             }
             out.push('\n');
             continue;
@@ -253,22 +265,22 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             if of_kind.is_empty() {
                 continue;
             }
-            let _ = writeln!(out, "  {}", plural_kind(kind));
+            say!(out, "  {}", plural_kind(kind));
             for c in of_kind {
                 listed += 1;
                 if c.action == Action::Unchanged {
-                    let _ = writeln!(out, "      = {} {}", kind.as_str(), label(c));
+                    say!(out, "      = {} {}", kind.as_str(), label(c));
                     continue;
                 }
                 let (sym, code) = symbol(c.action);
                 let mut line = format!("  {sym} {} {}", kind.as_str(), label(c));
                 line.push_str(&headline(c));
-                let _ = writeln!(out, "{}", paint.code(code, &line));
+                paint.line(&mut out, code, &line);
                 details(&mut out, c);
                 if let Some(reason) = &c.reason
                     && !matches!(c.action, Action::Create | Action::Unverified)
                 {
-                    let _ = writeln!(out, "            # {reason}");
+                    say!(out, "            # {reason}");
                 }
             }
         }
@@ -278,16 +290,16 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             .count();
         let pending = changes.iter().any(|c| c.action != Action::Unchanged);
         if !pending {
-            let _ = writeln!(
+            say!(
                 out,
                 "  no changes: {} {} up to date",
                 entities(unchanged),
                 if unchanged == 1 { "is" } else { "are" }
             );
         } else if listed == 0 {
-            let _ = writeln!(out, "  nothing to show (--only)");
+            say!(out, "  nothing to show (--only)");
         } else if unchanged > 0 && !options.verbose {
-            let _ = writeln!(
+            say!(
                 out,
                 "  ({} unchanged; -v lists them)",
                 thousands(unchanged as u64)
@@ -296,13 +308,10 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
         out.push('\n');
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint.code(
-                "1",
-                "unmanaged: on the broker, not in the files (untouched; --prune deletes them)"
-            )
+        paint.line(
+            &mut out,
+            "1",
+            "unmanaged: on the broker, not in the files (untouched; --prune deletes them)",
         );
         for c in &plan.unmanaged {
             let mut line = format!(
@@ -314,7 +323,7 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             if let Some(r) = &c.reason {
                 line.push_str(&format!(" ({r})"));
             }
-            let _ = writeln!(out, "{line}");
+            say!(out, "{line}");
         }
         out.push('\n');
     }

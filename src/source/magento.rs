@@ -240,11 +240,14 @@ fn canonical(path: &Path) -> Result<PathBuf, InstallError> {
     })
 }
 
+/// A file's text: a regular file, read non-blocking and bounded ([`super::read_bytes`]).
 fn read_text(file: &Path) -> Result<String, InstallError> {
-    std::fs::read_to_string(file).map_err(|e| InstallError::Read {
+    let error = |message: String| InstallError::Read {
         file: file.to_path_buf(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let bytes = super::read_bytes(file).map_err(error)?;
+    String::from_utf8(bytes).map_err(|_| error("not valid UTF-8".to_string()))
 }
 
 fn read_php(file: &Path) -> Result<PhpValue, InstallError> {

@@ -6,11 +6,17 @@
 //! each topology file. Every [`Span`] in later stages is a byte range into one
 //! `Source::text`, and [`Sources::location`] turns it into a 1-based line and column.
 //!
-//! Symbolic links met while walking a directory are not followed, so a walk never reads
-//! outside the tree it was given.
+//! Symbolic links met while walking a directory are followed (Composer path repositories
+//! link module directories into `vendor/`), each directory at most once by its canonical
+//! path, so a link loop ends the descent; the same file reached twice (two PATHs, a link)
+//! is read once, where it was first met. Only regular files are read: a FIFO, a device or a
+//! socket is refused before it is opened, and it is opened so that it cannot block; a read
+//! stops after [`MAX_FILE_BYTES`], whatever the file's metadata says.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+mod encoding;
 pub mod magento;
 pub mod php;
 
@@ -25,6 +31,10 @@ pub const QUEUES_FILE: &str = "queue_topology.queues.xml";
 
 /// Files larger than this are refused with a diagnostic instead of being read.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Bytes per block of [`Source`]'s character index: finding a column reads at most twice
+/// this many bytes, however long the line.
+const COLUMN_BLOCK: usize = 256;
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,18 +86,37 @@ pub enum SourceKind {
     Communication,
 }
 
-/// One file's text. `text` is the file decoded as UTF-8; bytes that are not UTF-8 were
-/// replaced (and `invalid_utf8_at` says where the first one was).
+/// A file whose bytes could not be decoded as the encoding it is in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodingError {
+    /// Byte range in `Source::text` of what is at fault (a replaced byte, or the declared
+    /// encoding's name).
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+    pub label: String,
+}
+
+/// One file's text. `text` is the file decoded to UTF-8 from the encoding it declares
+/// (UTF-8, US-ASCII, ISO-8859-1 or UTF-16, as libxml2 reads them without iconv); bytes that
+/// could not be decoded were replaced, and `encoding_error` says where the first one was.
 #[derive(Debug)]
 pub struct Source {
     /// The path as the user gave it (or as found under a directory they gave).
     pub name: String,
     pub text: String,
     pub kind: SourceKind,
-    pub invalid_utf8_at: Option<usize>,
+    pub encoding_error: Option<EncodingError>,
     /// The file could not be read: the OS error, and `text` is empty.
     pub read_error: Option<String>,
     line_starts: Vec<u32>,
+    /// `char_blocks[i]`: characters in `text[..i * COLUMN_BLOCK]`.
+    char_blocks: Vec<u32>,
+}
+
+/// Characters that start in `bytes` (bytes that are not UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xc0) != 0x80).count()
 }
 
 impl Source {
@@ -100,14 +129,37 @@ impl Source {
                     .map(|(i, _)| (i + 1) as u32),
             )
             .collect();
+        let mut char_blocks = Vec::with_capacity(text.len() / COLUMN_BLOCK + 1);
+        let mut chars = 0u32;
+        char_blocks.push(0);
+        for block in text.as_bytes().chunks(COLUMN_BLOCK) {
+            chars += char_starts(block) as u32;
+            char_blocks.push(chars);
+        }
         Source {
             name,
             text,
             kind,
-            invalid_utf8_at: None,
+            encoding_error: None,
             read_error: None,
             line_starts,
+            char_blocks,
         }
+    }
+
+    /// A file that could not be read: `reason` says why, the text is empty.
+    pub fn unreadable(name: String, kind: SourceKind, reason: String) -> Source {
+        let mut s = Source::new(name, String::new(), kind);
+        s.read_error = Some(reason);
+        s
+    }
+
+    /// Characters in `text[..offset]`, reading at most one block.
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / COLUMN_BLOCK;
+        let counted = self.char_blocks.get(block).copied().unwrap_or(0) as usize;
+        counted + char_starts(&self.text.as_bytes()[block * COLUMN_BLOCK..offset])
     }
 
     /// 0-based line holding a byte offset.
@@ -133,19 +185,12 @@ impl Source {
         self.line_starts.len()
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. Costs a binary search
+    /// and at most two blocks of [`COLUMN_BLOCK`] bytes, not a scan of the line.
     pub fn location(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&(offset as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line] as usize;
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+        let line = self.line_of(offset);
+        let column = self.chars_before(offset) - self.chars_before(self.line_start(line));
         (line + 1, column + 1)
     }
 }
@@ -206,6 +251,8 @@ pub struct Discovered {
     pub communication: Vec<PathBuf>,
     /// One per PATH that is a Magento install.
     pub installs: Vec<InstallReport>,
+    /// Canonical paths of the files above.
+    seen: HashSet<PathBuf>,
 }
 
 /// How a Magento install was read: its modules in Magento's order, what was left out.
@@ -260,14 +307,12 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
             read_install(path, &mut out)?;
         } else if meta.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found).map_err(|e| PathError {
-                path: path.display().to_string(),
-                reason: io_reason(&e),
-            })?;
+            walk(path, &mut found, &mut HashSet::new())?;
             for file in found {
                 out.add_plain(file);
             }
         } else {
+            // Not a directory: read says what it is when it is not a regular file.
             out.add_plain(path.clone());
         }
     }
@@ -277,17 +322,31 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
 impl Discovered {
     /// A topology file outside an install, with the `communication.xml` beside it.
     fn add_plain(&mut self, file: PathBuf) {
+        if !self.first_time(&file) {
+            return;
+        }
         if let Some(dir) = file.parent() {
             let candidate = dir.join("communication.xml");
-            if candidate.is_file() && !self.communication.contains(&candidate) {
+            if candidate.is_file() && self.first_time(&candidate) {
                 self.communication.push(candidate);
             }
         }
         self.topology.push(file);
     }
+
+    /// Whether `file` is met for the first time in this run, by its canonical path (a file
+    /// reached twice, through two PATHs or a link, is read once, where it was first met).
+    fn first_time(&mut self, file: &Path) -> bool {
+        let key = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+        self.seen.insert(key)
+    }
 }
 
 fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
+    // An install named twice (two PATHs, or --magento-root and a PATH) is read once.
+    if !out.first_time(root) {
+        return Ok(());
+    }
     let install = magento::read_install(root).map_err(|e| PathError {
         path: root.display().to_string(),
         reason: format!("cannot be read as a Magento install: {e}"),
@@ -307,10 +366,14 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
         if !provisions {
             continue;
         }
-        out.topology.extend(files.into_iter().cloned());
+        for file in files {
+            if out.first_time(file) {
+                out.topology.push(file.clone());
+            }
+        }
         // Magento reads every enabled module's communication.xml, also without a topology.
         if let Some(c) = &m.communication
-            && !out.communication.contains(c)
+            && out.first_time(c)
         {
             out.communication.push(c.clone());
         }
@@ -327,11 +390,24 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
     Ok(())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
+/// Collects the topology files under `dir`, in merge order. Links to directories are
+/// followed; `visited` holds the canonical path of every directory walked, so each is
+/// walked once and a link loop ends there. A directory that cannot be listed is an error
+/// naming it.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), PathError> {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
+    let listing = std::fs::read_dir(dir).map_err(|e| PathError {
+        path: dir.display().to_string(),
+        reason: io_reason(&e),
+    })?;
+    let mut entries: Vec<_> = listing.filter_map(Result::ok).map(|e| e.path()).collect();
     // Sorted by name, except that queue_topology.queues.xml comes right after the
     // queue_topology.xml of its directory (the tool's file adds to Magento's, as in an
     // install), not before it.
@@ -347,15 +423,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if meta.file_type().is_symlink() {
-            continue;
-        }
-        if meta.is_dir() {
-            walk(&path, out)?;
-        } else if path
+        let topology = path
             .file_name()
-            .is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE)
-        {
+            .is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
+        if meta.is_dir() {
+            walk(&path, out, visited)?;
+        } else if meta.file_type().is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(target) if target.is_dir() => walk(&path, out, visited)?,
+                // A link to a file, or a dangling one: `read` says what it is.
+                _ if topology => out.push(path),
+                _ => {}
+            }
+        } else if topology {
+            // A FIFO or a device of that name too: `read` refuses it, located.
             out.push(path);
         }
     }
@@ -370,38 +451,112 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads one file into a [`Source`]. An oversized file becomes a source with `read_error`
-/// set, reported like any other problem; a file the OS refuses is a usage error.
-pub fn read(path: &Path, kind: SourceKind) -> Result<Source, PathError> {
+/// Reads one file into a [`Source`]. Never fails: a file that cannot be read (gone, not a
+/// regular file, refused by the OS, too large) becomes a source with `read_error` set,
+/// reported like any other problem in a file.
+pub fn read(path: &Path, kind: SourceKind) -> Source {
     let shown = path.display().to_string();
     let name = shown.strip_prefix("./").unwrap_or(&shown).to_string();
-    let fail = |e: std::io::Error| PathError {
-        path: name.clone(),
-        reason: io_reason(&e),
-    };
-    let meta = std::fs::metadata(path).map_err(fail)?;
-    if meta.len() > MAX_FILE_BYTES {
-        let mut s = Source::new(name, String::new(), kind);
-        s.read_error = Some(format!(
-            "the file is {} bytes, more than the {} bytes this tool reads",
-            meta.len(),
-            MAX_FILE_BYTES
-        ));
-        return Ok(s);
+    match read_bytes(path) {
+        Ok(bytes) => from_bytes(name, bytes, kind),
+        Err(reason) => Source::unreadable(name, kind, reason),
     }
-    let bytes = std::fs::read(path).map_err(fail)?;
-    Ok(from_bytes(name, bytes, kind))
 }
 
-/// Decodes bytes as UTF-8, remembering where the first invalid byte was.
+/// The bytes of a regular file of at most [`MAX_FILE_BYTES`]; otherwise why not, in words.
+///
+/// What is not a regular file (a FIFO, a device, a socket, a directory) is refused before
+/// it is opened; the file is opened non-blocking (a FIFO swapped in between cannot hang
+/// the open) and checked again through the open handle; the read itself stops after
+/// `MAX_FILE_BYTES + 1` bytes, whatever the metadata said.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    regular(&meta)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(|e| io_reason(&e))?;
+    let meta = file.metadata().map_err(|e| io_reason(&e))?;
+    regular(&meta)?;
+    let too_large = |n: u64| {
+        format!("the file is {n} bytes, more than the {MAX_FILE_BYTES} bytes this tool reads")
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_reason(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file holds more than the {MAX_FILE_BYTES} bytes this tool reads"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Ok for a regular file; else what it is, as a refusal.
+fn regular(meta: &std::fs::Metadata) -> Result<(), String> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        special_file_kind(&kind)
+    };
+    Err(format!(
+        "it is {what}, not a regular file: only regular files are read"
+    ))
+}
+
+#[cfg(unix)]
+fn special_file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Decodes a file's bytes as libxml2 does without iconv: a UTF-16 byte order mark (or
+/// `<?` in UTF-16) means UTF-16; else the XML declaration's `encoding` (UTF-8, US-ASCII,
+/// ISO-8859-1; UTF-8 when there is none). Another declared encoding is refused, located
+/// at its name. Undecodable bytes are replaced and the first one located.
 pub fn from_bytes(name: String, bytes: Vec<u8>, kind: SourceKind) -> Source {
-    match String::from_utf8(bytes) {
-        Ok(text) => Source::new(name, text, kind),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let mut s = Source::new(name, text, kind);
-            s.invalid_utf8_at = Some(at);
+    match encoding::detect(&bytes) {
+        encoding::Detected::Utf8 => encoding::utf8(name, bytes, kind),
+        encoding::Detected::Latin1 => {
+            Source::new(name, bytes.iter().map(|b| char::from(*b)).collect(), kind)
+        }
+        encoding::Detected::Utf16 { big_endian } => encoding::utf16(name, &bytes, big_endian, kind),
+        encoding::Detected::Refused { message, at } => {
+            let mut s = encoding::utf8(name, bytes, kind);
+            s.encoding_error = Some(EncodingError {
+                start: at.start,
+                end: at.end,
+                message,
+                label: "this encoding is not read".to_string(),
+            });
             s
         }
     }
@@ -423,6 +578,37 @@ mod tests {
     #[test]
     fn invalid_utf8_is_located() {
         let s = from_bytes("f".into(), b"<a>\xff</a>".to_vec(), SourceKind::Topology);
-        assert_eq!(s.invalid_utf8_at, Some(3));
+        assert_eq!(s.encoding_error.map(|e| e.start), Some(3));
+    }
+
+    #[test]
+    fn columns_of_a_long_line_count_characters() {
+        let mut text = String::from("x\n");
+        for i in 0..2000 {
+            text.push(if i % 3 == 0 { '\u{e9}' } else { 'a' });
+        }
+        let s = Source::new("f".into(), text.clone(), SourceKind::Topology);
+        for offset in (2..text.len()).filter(|o| text.is_char_boundary(*o)) {
+            let expected = text[2..offset].chars().count() + 1;
+            assert_eq!(s.location(offset), (2, expected), "at byte {offset}");
+        }
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_listed_is_named() {
+        // (Root lists every directory: a missing one stands for an unreadable one.)
+        let gone = std::env::temp_dir().join(format!("topology-walk-{}/sub", std::process::id()));
+        let err = walk(&gone, &mut Vec::new(), &mut HashSet::new()).unwrap_err();
+        assert_eq!(err.path, gone.display().to_string());
+        assert_eq!(err.reason, "no such file or directory");
+    }
+
+    #[test]
+    fn special_files_are_refused_before_reading() {
+        let err = read_bytes(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.contains("character device"), "{err}");
+        let dir = std::env::temp_dir();
+        let err = read_bytes(&dir).unwrap_err();
+        assert!(err.contains("a directory"), "{err}");
     }
 }
