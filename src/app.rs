@@ -263,10 +263,9 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime starts")
 }
 
-/// Resolves the URLs and, unless `offline`, reads every broker. Errors are printed; the
-/// exit code is returned.
+/// Resolves the URLs and, unless `offline`, reads every broker (an offline run starts no
+/// async runtime, TLS stack or HTTP client). Errors are printed; the exit code is returned.
 pub(crate) fn read_brokers(
-    rt: &tokio::runtime::Runtime,
     args: &crate::cli::BrokerArgs,
     desired: &BTreeMap<String, spec::ConnectionSpecs>,
     installs: &[crate::source::InstallReport],
@@ -319,7 +318,7 @@ pub(crate) fn read_brokers(
         tls.insert(&connection.name, own);
     }
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
-    let snapshot = rt
+    let snapshot = runtime()
         .block_on(crate::broker::read_states(
             &endpoints,
             desired,
@@ -471,10 +470,9 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     };
     let desired = desired(&loaded);
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
-    let rt = runtime();
     // A topology with errors is never sent to a broker: plan shows it offline.
     let offline = args.offline || has_errors;
-    let brokers = match read_brokers(&rt, &args.broker, &desired, &loaded.installs, offline) {
+    let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
             if args.format == Format::Json {

@@ -57,12 +57,11 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         return exit::ERRORS;
     }
     let desired = app::desired(&loaded);
-    let rt = app::runtime();
     let mut broker_args = args.broker.clone();
     if let Some(saved) = &saved {
         broker_args.prune = saved.prune;
     }
-    let brokers = match app::read_brokers(&rt, &broker_args, &desired, &loaded.installs, false) {
+    let brokers = match app::read_brokers(&broker_args, &desired, &loaded.installs, false) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -95,6 +94,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         verbose: cli.verbose,
     };
     let timeout = Duration::from_secs(args.broker.timeout.max(1));
+    let rt = app::runtime();
     let wait = Duration::from_secs(args.wait_for_consumers);
     let mut steps = Vec::new();
     let mut ending = Ending::Done;
