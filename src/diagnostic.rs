@@ -72,11 +72,14 @@ codes! {
     DeadLetterRoutingKey => "dead-letter-routing-key-without-exchange", "x-dead-letter-routing-key without x-dead-letter-exchange";
     QueueTypeProperty => "queue-type-property", "a quorum or stream queue that is not durable, or is auto-delete";
     ExchangeType => "exchange-type", "an exchange type RabbitMQ does not know";
+    ExchangePlugin => "exchange-plugin", "an x- exchange type that only a plugin registers: RabbitMQ closes the connection unless it is enabled";
+    DefaultExchange => "default-exchange", "the default exchange \"\" declared, or bound from or to";
+    BuiltinExchange => "builtin-exchange", "a built-in amq.* exchange declared with properties other than its own";
     MagentoExchangeType => "magento-exchange-type", "an exchange type other than topic, which Magento refuses (Magento dialect)";
     MagentoDestinationType => "magento-destination-type", "a binding to an exchange, which Magento refuses (Magento dialect)";
     MagentoBindingTopic => "magento-binding-topic", "a binding of a topic exchange without a topic, which Magento refuses (Magento dialect)";
     ReservedName => "reserved-name", "a name starting with amq., reserved by RabbitMQ";
-    NameTooLong => "name-too-long", "a name or routing key longer than 255 bytes";
+    NameTooLong => "name-too-long", "a name, argument name or routing key longer than 255 bytes";
     UndeclaredExchange => "undeclared-exchange", "an exchange that the topology never declares";
     CrossConnection => "cross-connection", "a binding to an entity on another connection";
     QueueNameCase => "queue-name-case", "queue names that differ only in case";
