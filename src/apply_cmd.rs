@@ -45,7 +45,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         );
         return exit::USAGE;
     };
-    let plan = app::make_plan(&desired, &brokers, args.broker.prune);
+    let plan = app::make_plan(desired, &brokers, args.broker.prune);
     if let Some(path) = &args.plan
         && let Err(why) = check_saved(path, &plan, &brokers)
     {
