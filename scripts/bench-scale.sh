@@ -37,7 +37,7 @@ for n in "${SIZES[@]}"; do
   ((modules > 100)) && exchanges=$((n / 10000)) modules=100
   dir=$WORK/g$n
   python3 "$GEN" --modules "$modules" --exchanges-per-module "$exchanges" \
-    --bindings-per-exchange 100 --out "$dir" >/dev/null
+    --bindings-per-exchange 100 --out "$dir" >/dev/null 2>&1
   read -r lt lrss < <(measure "$RUNS" "$BIN" lint "$dir"; echo)
   read -r pt prss < <(measure "$RUNS" "$BIN" plan --offline "$dir"; echo)
   x="n/a | n/a"

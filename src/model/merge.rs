@@ -147,24 +147,30 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
         topology.exchanges.push(exchange);
         topology.bindings.extend(bindings);
     }
-    let (inferred, index) = infer_queues(&topology, input.sync_topics, &mut diagnostics);
-    topology.queues = inferred;
-    apply_first_class(&mut topology.queues, index, queues, default);
+    let first_class = FirstClass {
+        decls: queues,
+        default,
+    };
+    topology.queues = infer_queues(&topology, input.sync_topics, first_class, &mut diagnostics);
     warn_two_connections(&topology.queues, &mut diagnostics);
+    // (Each owner's name is made only for a warning: a million of them cost more than the
+    // rest of the loop.)
     for queue in &mut topology.queues {
-        let owner = format!("queue `{}`", queue.name.value);
-        coerce_numeric(&mut queue.arguments, &owner, &mut diagnostics);
+        let owner = || format!("queue `{}`", queue.name.value);
+        coerce_numeric(&mut queue.arguments, owner, &mut diagnostics);
     }
     for exchange in &mut topology.exchanges {
-        let owner = format!("exchange `{}`", exchange.name.value);
-        coerce_numeric(&mut exchange.arguments, &owner, &mut diagnostics);
+        let owner = || format!("exchange `{}`", exchange.name.value);
+        coerce_numeric(&mut exchange.arguments, owner, &mut diagnostics);
     }
     for binding in &mut topology.bindings {
-        let owner = format!(
-            "binding `{} -> {} [{}]`",
-            binding.source, binding.destination.value, binding.routing_key.value
-        );
-        coerce_numeric(&mut binding.arguments, &owner, &mut diagnostics);
+        let owner = || {
+            format!(
+                "binding `{} -> {} [{}]`",
+                binding.source, binding.destination.value, binding.routing_key.value
+            )
+        };
+        coerce_numeric(&mut binding.arguments, owner, &mut diagnostics);
     }
     (topology, diagnostics)
 }
@@ -433,8 +439,9 @@ fn finish_exchange(
 fn infer_queues(
     topology: &Topology,
     sync: &SyncTopics,
+    first_class: FirstClass<'_>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> (Vec<Queue>, HashMap<Key, usize>) {
+) -> Vec<Queue> {
     /// One inferred queue: who wrote it last, and what it dropped.
     struct Slot<'a> {
         name: &'a str,
@@ -457,8 +464,9 @@ fn infer_queues(
             .collect()
     };
     let mut designated: HashMap<&str, Vec<&str>> = HashMap::default();
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut index: HashMap<(&str, &str), usize> = HashMap::default();
+    let mut slots: Vec<Slot> = Vec::with_capacity(bindings.len());
+    let mut index: HashMap<(&str, &str), usize> =
+        HashMap::with_capacity_and_hasher(bindings.len(), Default::default());
     let mut writes = 0;
     for (b, binding) in bindings.iter().enumerate() {
         if binding.destination_type.value != DestinationType::Queue {
@@ -540,37 +548,39 @@ fn infer_queues(
             }
         })
         .collect();
-    let index = index
-        .into_iter()
-        .map(|((name, connection), i)| ((name.to_string(), connection.to_string()), i))
-        .collect();
-    (queues, index)
+    let mut queues = queues;
+    first_class.apply(&mut queues, &index);
+    queues
 }
 
-/// First-class queues replace inferred ones of the same (name, connection), exactly.
-/// `index`: (name, connection) → position in `queues`.
-fn apply_first_class(
-    queues: &mut Vec<Queue>,
-    index: HashMap<Key, usize>,
+/// The first-class `<queue>`s, merged, and the connection of those that name none.
+struct FirstClass<'a> {
     decls: Vec<QueueDecl>,
-    default: &str,
-) {
-    for decl in decls {
-        let at = decl.span;
-        let queue = Queue {
-            connection: decl
-                .connection
-                .unwrap_or_else(|| Spanned::new(default.to_string(), at)),
-            durable: decl.durable.unwrap_or_else(|| Spanned::new(true, at)),
-            auto_delete: decl.auto_delete.unwrap_or_else(|| Spanned::new(false, at)),
-            arguments: decl.arguments,
-            origin: Origin::Queue,
-            name: decl.name,
-            span: at,
-        };
-        match index.get(&(queue.name.value.clone(), queue.connection.value.clone())) {
-            Some(&i) => queues[i] = queue,
-            None => queues.push(queue),
+    default: &'a str,
+}
+
+impl FirstClass<'_> {
+    /// First-class queues replace inferred ones of the same (name, connection), exactly;
+    /// the others come after them. `index`: (name, connection) → position in `queues`.
+    fn apply(self, queues: &mut Vec<Queue>, index: &HashMap<(&str, &str), usize>) {
+        for decl in self.decls {
+            let at = decl.span;
+            let queue = Queue {
+                connection: decl
+                    .connection
+                    .unwrap_or_else(|| Spanned::new(self.default.to_string(), at)),
+                durable: decl.durable.unwrap_or_else(|| Spanned::new(true, at)),
+                auto_delete: decl.auto_delete.unwrap_or_else(|| Spanned::new(false, at)),
+                arguments: decl.arguments,
+                origin: Origin::Queue,
+                name: decl.name,
+                span: at,
+            };
+            let key = (queue.name.value.as_str(), queue.connection.value.as_str());
+            match index.get(&key) {
+                Some(&i) => queues[i] = queue,
+                None => queues.push(queue),
+            }
         }
     }
 }
@@ -578,11 +588,17 @@ fn apply_first_class(
 /// One warning per queue name found on several connections, naming them all (one per pair
 /// of connections gave K(K-1)/2 warnings: 3,000 connections from a 107 KB file filled 8 GiB).
 fn warn_two_connections(queues: &[Queue], diagnostics: &mut Vec<Diagnostic>) {
-    let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::default();
+    // How many queues have each name (no list per name: a million names, nearly all once).
+    let mut count: HashMap<&str, u32> =
+        HashMap::with_capacity_and_hasher(queues.len(), Default::default());
     for q in queues {
+        *count.entry(&q.name.value).or_default() += 1;
+    }
+    let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::default();
+    for q in queues.iter().filter(|q| count[q.name.value.as_str()] > 1) {
         by_name.entry(&q.name.value).or_default().push(q);
     }
-    let mut names: Vec<_> = by_name.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    let mut names: Vec<_> = by_name.into_iter().collect();
     names.sort_by_key(|(n, _)| *n);
     for (name, mut list) in names {
         list.sort_by(|a, b| a.connection.value.cmp(&b.connection.value));
@@ -613,7 +629,10 @@ fn warn_two_connections(queues: &[Queue], diagnostics: &mut Vec<Diagnostic>) {
 /// it, whatever its name and `xsi:type` (`Amqp/Topology/ArgumentProcessor`): the model
 /// holds what is sent, and a warning says so where a string becomes an integer or the value
 /// changes (`1.5` → 1). Array items are sent as they are.
-fn coerce_numeric(args: &mut Arguments, owner: &str, diagnostics: &mut Vec<Diagnostic>) {
+fn coerce_numeric<F>(args: &mut Arguments, owner: F, diagnostics: &mut Vec<Diagnostic>)
+where
+    F: Fn() -> String,
+{
     for (name, slot, value_span) in args.values_mut() {
         let (text, written_as_string) = match &*slot {
             Value::Str(s) => (s.clone(), true),
@@ -639,7 +658,8 @@ fn coerce_numeric(args: &mut Arguments, owner: &str, diagnostics: &mut Vec<Diagn
                         Diagnostic::warning(
                             Code::StringAsInteger,
                             format!(
-                                "`{name}` of {owner} is {what}: Magento sends PHP's (int) of every numeric argument, the integer {value}"
+                                "`{name}` of {} is {what}: Magento sends PHP's (int) of every numeric argument, the integer {value}",
+                                owner()
                             ),
                         )
                         .with_label(
@@ -659,7 +679,8 @@ fn coerce_numeric(args: &mut Arguments, owner: &str, diagnostics: &mut Vec<Diagn
                 Diagnostic::error(
                     Code::InvalidNumber,
                     format!(
-                        "`{name}` of {owner} is {text}: beyond a 64-bit integer, and Magento sends PHP's (int) of it, which is undefined"
+                        "`{name}` of {} is {text}: beyond a 64-bit integer, and Magento sends PHP's (int) of it, which is undefined",
+                        owner()
                     ),
                 )
                 .with_label(value_span, "out of range"),
