@@ -14,31 +14,18 @@ BIN=target/release/topology
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# best wall-clock seconds and max RSS (KiB) over $RUNS runs of "$@"
-measure() {
-  local best="" rss=0
-  for _ in $(seq "$RUNS"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$WORK/t" "$@" >/dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    read -r kib <"$WORK/t"
-    secs=$(awk "BEGIN{printf \"%.3f\", ($t1 - $t0) / 1e9}")
-    if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-    (( kib > rss )) && rss=$kib
-  done
-  printf '%s %s' "$best" "$rss"
-}
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
 
 printf '| input | files | bindings | topology lint | peak RSS | xmllint --schema |\n|---|---|---|---|---|---|\n'
 row() {
   local label=$1 dir=$2 bindings=$3 files
   mapfile -t list < <(find "$dir" -name queue_topology.xml | sort)
   files=${#list[@]}
-  read -r t rss < <(measure "$BIN" lint "$dir"; echo)
+  read -r t rss < <(measure "$RUNS" "$BIN" lint "$dir"; echo)
   local x="n/a"
   if command -v xmllint >/dev/null; then
-    read -r xt _ < <(measure xmllint --noout --schema schemas/topology.xsd "${list[@]}"; echo)
+    read -r xt _ < <(measure "$RUNS" xmllint --noout --schema schemas/topology.xsd "${list[@]}"; echo)
     x="${xt} s"
   fi
   printf '| %s | %s | %s | %s s | %s MiB |  %s |\n' "$label" "$files" "$bindings" "$t" "$((rss / 1024))" "$x"

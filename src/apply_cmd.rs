@@ -71,7 +71,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         );
         return exit::USAGE;
     };
-    let plan = app::make_plan(&desired, &brokers, broker_args.prune);
+    let plan = app::make_plan(desired, &brokers, broker_args.prune);
     if let (Some(saved), Some(path)) = (&saved, &args.plan)
         && let Some(why) = saved.stale(&crate::saved::changes(&plan))
     {

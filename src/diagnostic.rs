@@ -72,11 +72,14 @@ codes! {
     DeadLetterRoutingKey => "dead-letter-routing-key-without-exchange", "x-dead-letter-routing-key without x-dead-letter-exchange";
     QueueTypeProperty => "queue-type-property", "a quorum or stream queue that is not durable, or is auto-delete";
     ExchangeType => "exchange-type", "an exchange type RabbitMQ does not know";
+    ExchangePlugin => "exchange-plugin", "an x- exchange type that only a plugin registers: RabbitMQ closes the connection unless it is enabled";
+    DefaultExchange => "default-exchange", "the default exchange \"\" declared, or bound from or to";
+    BuiltinExchange => "builtin-exchange", "a built-in amq.* exchange declared with properties other than its own";
     MagentoExchangeType => "magento-exchange-type", "an exchange type other than topic, which Magento refuses (Magento dialect)";
     MagentoDestinationType => "magento-destination-type", "a binding to an exchange, which Magento refuses (Magento dialect)";
     MagentoBindingTopic => "magento-binding-topic", "a binding of a topic exchange without a topic, which Magento refuses (Magento dialect)";
     ReservedName => "reserved-name", "a name starting with amq., reserved by RabbitMQ";
-    NameTooLong => "name-too-long", "a name or routing key longer than 255 bytes";
+    NameTooLong => "name-too-long", "a name, argument name or routing key longer than 255 bytes";
     UndeclaredExchange => "undeclared-exchange", "an exchange that the topology never declares";
     CrossConnection => "cross-connection", "a binding to an entity on another connection";
     QueueNameCase => "queue-name-case", "queue names that differ only in case";
@@ -214,6 +217,15 @@ impl Code {
             CrossConnection => "declare both ends on the same connection",
             QueueNameCase => "use one spelling for the queue",
             VersionDependent => "use a form every RabbitMQ version accepts",
+            ExchangePlugin => {
+                "enable the plugin that registers this exchange type on every node before applying"
+            }
+            DefaultExchange => {
+                "name a declared exchange: the default exchange `\"\"` routes to every queue by its name and cannot be declared or bound"
+            }
+            BuiltinExchange => {
+                "declare it with the built-in properties, or use an exchange of your own name"
+            }
         }
     }
 }

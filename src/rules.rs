@@ -246,6 +246,74 @@ pub fn valid_max_age(s: &str) -> bool {
 /// Exchange types RabbitMQ knows without plugins; `x-…` types come from plugins.
 pub const EXCHANGE_TYPES: &[&str] = &["direct", "fanout", "topic", "headers"];
 
+/// Exchange types of RabbitMQ's plugins, with the plugin that registers each: declaring one
+/// while its plugin is not enabled gets 503 COMMAND_INVALID, which closes the connection.
+pub const PLUGIN_EXCHANGE_TYPES: &[(&str, &str)] = &[
+    ("x-delayed-message", "rabbitmq_delayed_message_exchange"),
+    ("x-consistent-hash", "rabbitmq_consistent_hash_exchange"),
+    ("x-random", "rabbitmq_random_exchange"),
+    ("x-modulus-hash", "rabbitmq_sharding"),
+    ("x-recent-history", "rabbitmq_recent_history_exchange"),
+    ("x-jms-topic", "rabbitmq_jms_topic_exchange"),
+    ("x-lvc", "rabbitmq_lvc_exchange"),
+];
+
+/// The plugin that registers exchange type `kind`, if RabbitMQ's own plugins have it.
+pub fn exchange_plugin(kind: &str) -> Option<&'static str> {
+    PLUGIN_EXCHANGE_TYPES
+        .iter()
+        .find(|(t, _)| *t == kind)
+        .map(|(_, plugin)| *plugin)
+}
+
+/// One exchange every vhost has, as RabbitMQ declares it: durable, not auto-delete, no
+/// arguments. Checked against 3.10.8 by `tests/broker_rules.rs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub internal: bool,
+}
+
+/// The named built-in exchanges (the default exchange `""` aside: nothing may declare it,
+/// nor bind from or to it).
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "amq.direct",
+        kind: "direct",
+        internal: false,
+    },
+    Builtin {
+        name: "amq.fanout",
+        kind: "fanout",
+        internal: false,
+    },
+    Builtin {
+        name: "amq.topic",
+        kind: "topic",
+        internal: false,
+    },
+    Builtin {
+        name: "amq.headers",
+        kind: "headers",
+        internal: false,
+    },
+    Builtin {
+        name: "amq.match",
+        kind: "headers",
+        internal: false,
+    },
+    Builtin {
+        name: "amq.rabbitmq.trace",
+        kind: "topic",
+        internal: true,
+    },
+];
+
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
 /// Exchanges every vhost has: they count as declared.
 pub const BUILTIN_EXCHANGES: &[&str] = &[
     "",
@@ -272,6 +340,18 @@ mod tests {
         for bad in ["5X", "D", "", "1.5h", "-1D", "10"] {
             assert!(!valid_max_age(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_named_builtin_counts_as_declared() {
+        for b in BUILTINS {
+            assert!(BUILTIN_EXCHANGES.contains(&b.name), "{}", b.name);
+        }
+        assert_eq!(
+            BUILTIN_EXCHANGES.len(),
+            BUILTINS.len() + 1,
+            "and the default one"
+        );
     }
 
     #[test]

@@ -277,6 +277,80 @@ fn topology_rules() {
     );
 }
 
+/// Issue 11: what RabbitMQ refuses and lint passed (each checked on a real broker by
+/// tests/broker_rules.rs): a queue named `amq.direct` (403), built-in exchanges redeclared
+/// with another type, durability or alternate exchange (406; with their own properties they
+/// pass), the default exchange declared or bound to (403), names and argument names longer
+/// than AMQP's 255 bytes, and exchange types only a plugin registers (503, which closes the
+/// connection): a warning naming the plugin, an error for `x-` alone.
+#[test]
+fn what_rabbitmq_refuses() {
+    assert_eq!(
+        codes(&["--dialect", "rabbitmq", "fixtures/bad/broker-refuses"]),
+        [
+            t("e", "reserved-name", 5, 18),
+            t("e", "builtin-exchange", 6, 38),
+            t("e", "builtin-exchange", 7, 56),
+            t("e", "builtin-exchange", 9, 74),
+            t("w", "undeclared-exchange", 9, 74),
+            t("e", "default-exchange", 13, 21),
+            t("e", "default-exchange", 17, 83),
+            t("e", "name-too-long", 18, 80),
+            t("w", "undeclared-exchange", 18, 80),
+            t("e", "name-too-long", 20, 40),
+            t("w", "exchange-plugin", 23, 36),
+            t("e", "exchange-type", 24, 33),
+            t("w", "exchange-plugin", 25, 33),
+            t("e", "name-too-long", 27, 36),
+        ]
+    );
+    let out = run(&[
+        "lint",
+        "--dialect",
+        "rabbitmq",
+        "--format",
+        "json",
+        "fixtures/bad/broker-refuses",
+    ]);
+    let doc = out.json();
+    let message = |code: &str, line: u64| {
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code && d["line"] == line)
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        message("exchange-plugin", 23),
+        "exchange `delayed` has type \"x-delayed-message\", which the rabbitmq_delayed_message_exchange plugin registers"
+    );
+    assert_eq!(
+        message("builtin-exchange", 6),
+        "`amq.topic` is built into RabbitMQ, and declared here with other properties: type direct (built in: topic)"
+    );
+}
+
+/// In Magento's dialect too: Magento declares what its files say, so a topic `amq.direct`
+/// is refused by RabbitMQ (406), while `amq.topic` with its own properties is accepted.
+#[test]
+fn builtin_exchanges_in_magentos_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("queue_topology.xml"),
+        r#"<config>
+  <exchange name="amq.topic" connection="amqp"><binding id="a" topic="t" destination="q"/></exchange>
+  <exchange name="amq.direct" connection="amqp"><binding id="b" topic="t" destination="q"/></exchange>
+</config>"#,
+    )
+    .unwrap();
+    assert_eq!(
+        codes(&[dir.path().to_str().unwrap()]),
+        [t("e", "builtin-exchange", 3, 4)]
+    );
+}
+
 /// Bad input: each gives a located diagnostic and exit 1, never a panic.
 #[test]
 fn bad_input_is_located() {

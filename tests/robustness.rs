@@ -212,7 +212,7 @@ fn pipeline(dir: &std::path::Path) {
         .keys()
         .map(|c| (c.clone(), topology::plan::ConnectionState::Offline))
         .collect();
-    let plan = topology::plan::plan(&desired, &states, false);
+    let plan = topology::plan::plan(desired, &states, false);
     let verbose = topology::render::plan::Options {
         verbose: true,
         ..Default::default()

@@ -49,7 +49,7 @@ fn apply_once(fake: &mut FakeBroker, want: &ConnectionSpecs, prune: bool) -> (En
     let have = fake.snapshot();
     let desired = BTreeMap::from([("amqp".to_string(), want.clone())]);
     let states = BTreeMap::from([("amqp".to_string(), ConnectionState::Live(have.clone()))]);
-    let the_plan = plan::plan(&desired, &states, prune);
+    let the_plan = plan::plan(desired, &states, prune);
     let changes: Vec<&Change> = the_plan
         .changes
         .iter()
@@ -69,7 +69,7 @@ fn apply_once(fake: &mut FakeBroker, want: &ConnectionSpecs, prune: bool) -> (En
 fn pending_changes(fake: &FakeBroker, want: &ConnectionSpecs) -> Vec<String> {
     let desired = BTreeMap::from([("amqp".to_string(), want.clone())]);
     let states = BTreeMap::from([("amqp".to_string(), ConnectionState::Live(fake.snapshot()))]);
-    plan::plan(&desired, &states, false)
+    plan::plan(desired, &states, false)
         .changes
         .iter()
         .filter(|c| !matches!(c.action, Action::Unchanged | Action::Skip))

@@ -127,8 +127,47 @@ fn kind(s: &str) -> ExchangeKind {
     }
 }
 
+/// The first string of `op` that AMQP sends as a short string (a name, a type, a routing
+/// key, an argument name) and that is longer than one holds: no client can send it (lint
+/// refuses it first; this keeps a library caller from a panic in the AMQP encoder).
+fn too_long_for_amqp(op: &Op) -> Option<&str> {
+    fn table(args: &ArgMap) -> impl Iterator<Item = &str> {
+        args.keys().map(String::as_str)
+    }
+    let strings: Vec<&str> = match op {
+        Op::DeclareExchange(e) => [e.name.as_str(), e.kind.as_str()]
+            .into_iter()
+            .chain(table(&e.arguments))
+            .collect(),
+        Op::DeleteExchange(n) => vec![n.as_str()],
+        Op::DeclareQueue(q) => [q.name.as_str()]
+            .into_iter()
+            .chain(table(&q.arguments))
+            .collect(),
+        Op::Bind(b) | Op::Unbind(b) => [
+            b.key.source.as_str(),
+            b.key.destination.as_str(),
+            b.key.routing_key.as_str(),
+        ]
+        .into_iter()
+        .chain(table(&b.arguments))
+        .collect(),
+    };
+    strings
+        .into_iter()
+        .find(|s| ShortString::try_new(s.to_string()).is_err())
+}
+
 /// Runs one operation on `ch` (which the broker closes when it refuses it).
 pub async fn run_op(ch: &Channel, op: &Op) -> Result<(), lapin::Error> {
+    if let Some(long) = too_long_for_amqp(op) {
+        let head: String = long.chars().take(40).collect();
+        return Err(std::io::Error::other(format!(
+            "`{head}…` is {} bytes long: AMQP carries at most 255 in a name, type, routing key or argument name, so it cannot be sent",
+            long.len()
+        ))
+        .into());
+    }
     match op {
         Op::DeclareExchange(e) => {
             let opts = ExchangeDeclareOptions {

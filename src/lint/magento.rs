@@ -62,7 +62,8 @@ pub fn check(topology: &Topology, out: &mut Vec<Diagnostic>) {
         .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
         .collect();
     for b in &topology.bindings {
-        let key = format!("{}--{}", b.source, b.connection);
+        // (made only for a refusal: a million bindings are fine)
+        let key = || format!("{}--{}", b.source, b.connection);
         if b.destination_type.value == DestinationType::Exchange {
             out.push(refusal(
                 Code::MagentoDestinationType,
@@ -72,7 +73,8 @@ pub fn check(topology: &Topology, out: &mut Vec<Diagnostic>) {
                 ),
                 (b.destination_type.span, "Magento refuses this destination type"),
                 format!(
-                    "Value of 'destinationType' field specified in configuration of '{key}' exchange is invalid. Given 'exchange', 'queue' was expected."
+                    "Value of 'destinationType' field specified in configuration of '{}' exchange is invalid. Given 'exchange', 'queue' was expected.",
+                    key()
                 ),
                 "bind the queues to this exchange directly",
             ));
@@ -85,7 +87,7 @@ pub fn check(topology: &Topology, out: &mut Vec<Diagnostic>) {
                     b.id.value, b.source
                 ),
                 (b.id.span, "this binding needs a `topic` attribute"),
-                format!("Topic name is required for topic based exchange: {key}"),
+                format!("Topic name is required for topic based exchange: {}", key()),
                 "add topic=\"...\" (`#` matches every routing key)",
             ));
         }

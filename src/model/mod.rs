@@ -98,43 +98,99 @@ pub struct Argument {
     pub value_span: Span,
 }
 
-/// An ordered list of arguments with unique names (order of first declaration).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Arguments(pub Vec<Argument>);
+/// An ordered list of arguments with unique names (order of first declaration). Lookups by
+/// name are O(1): past a few arguments a name → position index is kept beside the list, so a
+/// vendor file with 100,000 arguments merges in linear time.
+#[derive(Clone, Debug, Default)]
+pub struct Arguments {
+    list: Vec<Argument>,
+    /// Name → position in `list`, once `list` is longer than [`Arguments::INDEXED_FROM`]
+    /// (a short list is scanned: most elements have none or a handful).
+    index: Option<Box<rustc_hash::FxHashMap<String, usize>>>,
+}
+
+impl IntoIterator for Arguments {
+    type Item = Argument;
+    type IntoIter = std::vec::IntoIter<Argument>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.into_iter()
+    }
+}
+
+impl PartialEq for Arguments {
+    fn eq(&self, other: &Arguments) -> bool {
+        self.list == other.list
+    }
+}
 
 impl Arguments {
+    const INDEXED_FROM: usize = 8;
+
     pub fn get(&self, name: &str) -> Option<&Argument> {
-        self.0.iter().find(|a| a.name.value == name)
+        self.position(name).map(|i| &self.list[i])
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.list.iter().position(|a| a.name.value == name),
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Argument> {
-        self.0.iter()
+        self.list.iter()
+    }
+
+    /// Each argument's name and span, with its value to change (names cannot change: the
+    /// index depends on them).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = (&Spanned<String>, &mut Value, Span)> {
+        self.list
+            .iter_mut()
+            .map(|a| (&a.name, &mut a.value, a.value_span))
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// Adds or replaces by name: a replaced argument keeps its position.
     pub fn upsert(&mut self, arg: Argument) {
-        match self.0.iter_mut().find(|a| a.name.value == arg.name.value) {
-            Some(existing) => *existing = arg,
-            None => self.0.push(arg),
+        if let Some(i) = self.position(&arg.name.value) {
+            self.list[i] = arg;
+            return;
         }
+        if let Some(index) = &mut self.index {
+            index.insert(arg.name.value.clone(), self.list.len());
+        } else if self.list.len() >= Self::INDEXED_FROM {
+            let mut index: rustc_hash::FxHashMap<String, usize> = self
+                .list
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.value.clone(), i))
+                .collect();
+            index.insert(arg.name.value.clone(), self.list.len());
+            self.index = Some(Box::new(index));
+        }
+        self.list.push(arg);
     }
 
     /// Same names and values, whatever the order and spans.
     pub fn same_values(&self, other: &Arguments) -> bool {
-        self.0.len() == other.0.len()
+        self.list.len() == other.list.len()
             && self
-                .0
+                .list
                 .iter()
                 .all(|a| other.get(&a.name.value).is_some_and(|b| b.value == a.value))
     }
 
     /// Name → value, sorted by name: the JSON form.
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut sorted: Vec<_> = self.0.iter().collect();
+        let mut sorted: Vec<_> = self.list.iter().collect();
         sorted.sort_by(|a, b| a.name.value.cmp(&b.name.value));
         sorted
             .into_iter()
@@ -247,14 +303,15 @@ pub struct Topology {
 impl Topology {
     /// Every connection named by an entity, sorted.
     pub fn connections(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
+        // Deduplicated first: a million queues name a handful of connections.
+        let unique: rustc_hash::FxHashSet<&str> = self
             .exchanges
             .iter()
-            .map(|e| e.connection.value.clone())
-            .chain(self.queues.iter().map(|q| q.connection.value.clone()))
+            .map(|e| e.connection.value.as_str())
+            .chain(self.queues.iter().map(|q| q.connection.value.as_str()))
             .collect();
+        let mut names: Vec<String> = unique.into_iter().map(str::to_string).collect();
         names.sort();
-        names.dedup();
         names
     }
 
@@ -292,4 +349,69 @@ fn binding_key(b: &Binding) -> (&str, &str, &str, &str, DestinationType) {
         &b.routing_key.value,
         b.destination_type.value,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn arg(name: &str, value: i64, at: usize) -> Argument {
+        let span = Span::new(FileId(0), at, at + 1);
+        Argument {
+            name: Spanned::new(name.to_string(), span),
+            value: Value::Int(value),
+            value_span: span,
+        }
+    }
+
+    /// Issue 11: 100,000 arguments in one element took 15 s (each upsert scanned the list).
+    /// Past a handful the list is indexed: upserts keep the order of first declaration, a
+    /// repeated name replaces in place, and every lookup finds its argument.
+    #[test]
+    fn many_arguments_keep_order_and_replace_in_place() {
+        const N: usize = 100_000;
+        let mut args = Arguments::default();
+        for i in 0..N {
+            args.upsert(arg(&format!("a{i}"), i as i64, i));
+        }
+        for i in (0..N).step_by(7) {
+            args.upsert(arg(&format!("a{i}"), -(i as i64), N + i));
+        }
+        assert_eq!(args.len(), N);
+        for (i, a) in args.iter().enumerate() {
+            assert_eq!(a.name.value, format!("a{i}"), "order of first declaration");
+            let want = if i % 7 == 0 { -(i as i64) } else { i as i64 };
+            assert_eq!(
+                args.get(&a.name.value).map(|a| &a.value),
+                Some(&Value::Int(want))
+            );
+        }
+        assert!(args.get("a100000").is_none());
+        // The same list built another way is equal, and has the same values.
+        let rebuilt = Arguments::default();
+        let rebuilt = args.iter().cloned().fold(rebuilt, |mut r, a| {
+            r.upsert(a);
+            r
+        });
+        assert_eq!(rebuilt, args);
+        assert!(rebuilt.same_values(&args));
+    }
+
+    /// A short list (no index) and a long one answer alike, across the threshold.
+    #[test]
+    fn lookups_agree_across_the_index_threshold() {
+        let mut args = Arguments::default();
+        for i in 0..(Arguments::INDEXED_FROM * 2) {
+            args.upsert(arg(&format!("x{i}"), i as i64, i));
+            for j in 0..=i {
+                assert_eq!(
+                    args.get(&format!("x{j}")).map(|a| &a.value),
+                    Some(&Value::Int(j as i64))
+                );
+            }
+            args.upsert(arg("x0", 0, 0));
+            assert_eq!(args.len(), i + 1);
+        }
+    }
 }

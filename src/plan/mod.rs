@@ -93,10 +93,27 @@ impl Entity {
     }
 
     pub fn name(&self) -> String {
+        self.name_parts().concat()
+    }
+
+    /// The name in parts (a binding's: `source -> destination [routing key]`), some empty.
+    pub fn name_parts(&self) -> [&str; 6] {
         match self {
-            Entity::Exchange(e) => e.name.clone(),
-            Entity::Queue(q) => q.name.clone(),
-            Entity::Binding(b) => b.display_name(),
+            Entity::Exchange(e) => [&e.name, "", "", "", "", ""],
+            Entity::Queue(q) => [&q.name, "", "", "", "", ""],
+            Entity::Binding(b) => {
+                let k = &b.key;
+                [&k.source, " -> ", &k.destination, " [", &k.routing_key, "]"]
+            }
+        }
+    }
+
+    /// Orders as the names do, without making them.
+    pub fn cmp_name(&self, other: &Entity) -> std::cmp::Ordering {
+        match (self, other) {
+            (Entity::Exchange(a), Entity::Exchange(b)) => a.name.cmp(&b.name),
+            (Entity::Queue(a), Entity::Queue(b)) => a.name.cmp(&b.name),
+            _ => cmp_concat(&self.name_parts(), &other.name_parts()),
         }
     }
 }
@@ -185,27 +202,69 @@ impl Plan {
     }
 }
 
-/// Plans every connection. `desired` holds the specs of each connection of the topology.
+/// Plans every connection. `desired` holds the specs of each connection of the topology;
+/// they are moved into the changes (a million bindings are not copied once more).
 pub fn plan(
-    desired: &BTreeMap<String, ConnectionSpecs>,
+    desired: BTreeMap<String, ConnectionSpecs>,
     states: &BTreeMap<String, ConnectionState>,
     prune: bool,
 ) -> Plan {
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     for (connection, want) in desired {
-        let state = states.get(connection).unwrap_or(&ConnectionState::NoUrl);
-        plan_connection(connection, want, state, prune, &mut changes, &mut unmanaged);
+        let state = states.get(&connection).unwrap_or(&ConnectionState::NoUrl);
+        plan_connection(
+            &connection,
+            want,
+            state,
+            prune,
+            &mut changes,
+            &mut unmanaged,
+        );
     }
-    let order = |c: &Change| (c.kind(), c.connection.clone(), c.name());
-    changes.sort_by_key(order);
-    unmanaged.sort_by_key(order);
+    sort_changes(&mut changes);
+    sort_changes(&mut unmanaged);
     Plan { changes, unmanaged }
+}
+
+/// Sorts by (kind, connection, name), without making any name: the changes arrive mostly in
+/// order (per connection, each kind sorted), which the stable sort takes as runs.
+/// (`sort_by_key` made the key, a formatted name, at every comparison: 60 million of them
+/// for a million bindings.)
+fn sort_changes(changes: &mut [Change]) {
+    changes.sort_by(|a, b| {
+        (a.kind(), &a.connection)
+            .cmp(&(b.kind(), &b.connection))
+            .then_with(|| a.entity.cmp_name(&b.entity))
+    });
+}
+
+/// Compares two strings given as the concatenations of their parts, as `str` compares.
+fn cmp_concat(a: &[&str], b: &[&str]) -> std::cmp::Ordering {
+    let mut a = a.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty());
+    let mut b = b.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty());
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    loop {
+        if x.is_empty() {
+            x = a.next().unwrap_or_default();
+        }
+        if y.is_empty() {
+            y = b.next().unwrap_or_default();
+        }
+        if x.is_empty() || y.is_empty() {
+            return x.len().cmp(&y.len());
+        }
+        let n = x.len().min(y.len());
+        match x[..n].cmp(&y[..n]) {
+            std::cmp::Ordering::Equal => (x, y) = (&x[n..], &y[n..]),
+            other => return other,
+        }
+    }
 }
 
 fn plan_connection(
     connection: &str,
-    want: &ConnectionSpecs,
+    want: ConnectionSpecs,
     state: &ConnectionState,
     prune: bool,
     changes: &mut Vec<Change>,
@@ -233,11 +292,10 @@ fn plan_connection(
             };
             let all = want
                 .exchanges
-                .iter()
-                .cloned()
+                .into_iter()
                 .map(Entity::Exchange)
-                .chain(want.queues.iter().cloned().map(Entity::Queue))
-                .chain(want.bindings.iter().cloned().map(Entity::Binding));
+                .chain(want.queues.into_iter().map(Entity::Queue))
+                .chain(want.bindings.into_iter().map(Entity::Binding));
             for entity in all {
                 changes.push(change(action, entity, reason.clone(), Vec::new()));
             }
@@ -245,7 +303,7 @@ fn plan_connection(
         }
         ConnectionState::Live(have) => have,
         ConnectionState::Probed(probed) => {
-            plan_probed(connection, want, probed, changes);
+            plan_probed(connection, &want, probed, changes);
             return;
         }
     };
@@ -762,10 +820,44 @@ mod tests {
         }
     }
 
+    /// The plan sorts by each change's name without making it: the order is the names'
+    /// order, also where a binding's source is a prefix of another's or holds bytes below
+    /// the separators (a tab sorts before " -> ").
+    #[test]
+    fn changes_sort_as_their_names_do() {
+        let words = [
+            "", "a", "a\t", "a b", "a -", "a ->", "a -> b", "b", "é", "a!",
+        ];
+        let mut bindings = Vec::new();
+        for s in words {
+            for d in words {
+                for rk in ["", "x", "x]", "["] {
+                    let mut b = binding(rk);
+                    b.key.source = s.into();
+                    b.key.destination = d.into();
+                    bindings.push(b);
+                }
+            }
+        }
+        let want = ConnectionSpecs {
+            bindings,
+            ..ConnectionSpecs::default()
+        };
+        let names: Vec<String> = plan_one(want, ConnectionState::Offline, false)
+            .changes
+            .iter()
+            .map(Change::name)
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(names.len(), words.len() * words.len() * 4);
+    }
+
     fn plan_one(want: ConnectionSpecs, state: ConnectionState, prune: bool) -> Plan {
         let desired = BTreeMap::from([("amqp".to_string(), want)]);
         let states = BTreeMap::from([("amqp".to_string(), state)]);
-        plan(&desired, &states, prune)
+        plan(desired, &states, prune)
     }
 
     #[test]

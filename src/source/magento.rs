@@ -427,19 +427,36 @@ fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
     current
 }
 
+/// PHP's `glob()` of one path segment: `*` any bytes, `?` one byte. Greedy with one
+/// backtrack point (the last `*`): O(|pattern| × |name|) at worst, where trying every split
+/// at every `*` was exponential (`*a*a*a*a*b` against a long name of `a`s).
 fn wildcard_match(pattern: &[u8], name: &[u8]) -> bool {
-    match (pattern.split_first(), name.split_first()) {
-        (None, None) => true,
-        (Some((b'*', rest)), _) => {
-            wildcard_match(rest, name)
-                || name
-                    .split_first()
-                    .is_some_and(|(_, tail)| wildcard_match(pattern, tail))
+    let (mut p, mut n) = (0, 0);
+    // After the last `*` seen: the pattern position past it, and the name position it
+    // matched up to.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                // let the last `*` take one byte more
+                Some((after, taken)) => {
+                    star = Some((after, taken + 1));
+                    p = after;
+                    n = taken + 1;
+                }
+                None => return false,
+            },
         }
-        (Some((b'?', rest)), Some((_, tail))) => wildcard_match(rest, tail),
-        (Some((p, rest)), Some((n, tail))) if p == n => wildcard_match(rest, tail),
-        _ => false,
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// The modules the registration files register, name → directory, in registration order.
@@ -1368,11 +1385,27 @@ mod tests {
         assert!(install.provisions());
     }
 
+    /// Issue 11: a registration glob with many `*` against a long directory name tried every
+    /// split at every `*` (exponential); now one backtrack point.
+    #[test]
+    fn many_stars_against_a_long_name_answer() {
+        let name = "a".repeat(255);
+        let pattern = format!("{}b", "*a".repeat(40));
+        assert!(!wildcard_match(pattern.as_bytes(), name.as_bytes()));
+        let pattern = "*a".repeat(40);
+        assert!(wildcard_match(pattern.as_bytes(), name.as_bytes()));
+    }
+
     #[test]
     fn glob_stays_in_one_level_and_skips_dot_names() {
         assert!(wildcard_match(b"*", b"Acme"));
         assert!(wildcard_match(b"re?istration.php", b"registration.php"));
         assert!(!wildcard_match(b"*.php", b"a.phpx"));
+        assert!(wildcard_match(b"*.php*", b"a.php"));
+        assert!(wildcard_match(b"a*b?d", b"aXbbcd"));
+        assert!(!wildcard_match(b"?", b""));
+        assert!(wildcard_match(b"", b""));
+        assert!(!wildcard_match(b"", b"a"));
         let dir = install(&[
             ("app/code/A/B/registration.php", ""),
             ("app/code/.hidden/B/registration.php", ""),
