@@ -464,11 +464,15 @@ pub(crate) fn make_plan(
 }
 
 fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
-    let loaded = match load_or_exit(cli, &args.paths) {
+    let mut loaded = match load_or_exit(cli, &args.paths) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let desired = desired(&loaded);
+    // The human plan needs no topology after its specs: they take its names.
+    let desired = match args.format {
+        Format::Human => spec::into_desired(std::mem::take(&mut loaded.topology)),
+        Format::Json => desired(&loaded),
+    };
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
     let offline = args.offline || has_errors;

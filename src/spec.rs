@@ -8,12 +8,6 @@ use crate::model::{Arguments, DestinationType, Topology, Value};
 
 pub type ArgMap = BTreeMap<String, Value>;
 
-pub fn arg_map(args: &Arguments) -> ArgMap {
-    args.iter()
-        .map(|a| (a.name.value.clone(), a.value.clone()))
-        .collect()
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeSpec {
     pub name: String,
@@ -138,46 +132,57 @@ fn at<'a>(
 }
 
 /// The desired specs of every connection the topology names, sorted as the contract sorts
-/// them; the topology is sorted once.
+/// them.
 pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, ConnectionSpecs> {
+    into_desired(topology.clone())
+}
+
+/// The same, made from the topology itself: its names and arguments are moved, not copied
+/// (`plan`, whose topology is not needed after).
+pub fn into_desired(topology: Topology) -> BTreeMap<String, ConnectionSpecs> {
     let mut out: BTreeMap<String, ConnectionSpecs> = topology
         .connections()
         .into_iter()
         .map(|c| (c, ConnectionSpecs::default()))
         .collect();
-    for e in topology.sorted_exchanges() {
+    let (exchanges, queues, bindings) = topology.into_sorted();
+    for e in exchanges {
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: e.name.value.clone(),
-                kind: e.kind.value.clone(),
+                name: e.name.value,
+                kind: e.kind.value,
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
-                arguments: arg_map(&e.arguments),
+                arguments: into_arg_map(e.arguments),
             });
     }
-    for q in topology.sorted_queues() {
+    for q in queues {
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value.clone(),
+            name: q.name.value,
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
-            arguments: arg_map(&q.arguments),
+            arguments: into_arg_map(q.arguments),
             usage: Usage::default(),
         });
     }
-    for b in topology.sorted_bindings() {
+    for b in bindings {
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: b.source.clone(),
-                destination: b.destination.value.clone(),
+                source: b.source,
+                destination: b.destination.value,
                 destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value.clone(),
+                routing_key: b.routing_key.value,
             },
-            arguments: arg_map(&b.arguments),
+            arguments: into_arg_map(b.arguments),
         });
     }
     out
+}
+
+fn into_arg_map(args: Arguments) -> ArgMap {
+    args.into_iter().map(|a| (a.name.value, a.value)).collect()
 }
 
 /// The desired specs of one connection (empty when the topology does not name it).

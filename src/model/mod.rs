@@ -318,18 +318,14 @@ impl Topology {
     /// Exchanges sorted by (connection, name).
     pub fn sorted_exchanges(&self) -> Vec<&Exchange> {
         let mut v: Vec<_> = self.exchanges.iter().collect();
-        v.sort_by(|a, b| {
-            (&a.connection.value, &a.name.value).cmp(&(&b.connection.value, &b.name.value))
-        });
+        v.sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
         v
     }
 
     /// Queues sorted by (connection, name).
     pub fn sorted_queues(&self) -> Vec<&Queue> {
         let mut v: Vec<_> = self.queues.iter().collect();
-        v.sort_by(|a, b| {
-            (&a.connection.value, &a.name.value).cmp(&(&b.connection.value, &b.name.value))
-        });
+        v.sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
         v
     }
 
@@ -339,6 +335,30 @@ impl Topology {
         v.sort_by(|a, b| binding_key(a).cmp(&binding_key(b)));
         v
     }
+
+    /// The same three lists, by value: what `plan` takes when nothing needs the topology
+    /// after it (no copy of each name).
+    pub fn into_sorted(self) -> (Vec<Exchange>, Vec<Queue>, Vec<Binding>) {
+        let mut exchanges = self.exchanges;
+        exchanges
+            .sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
+        let mut queues = self.queues;
+        queues
+            .sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
+        let mut bindings: Vec<Binding> =
+            self.bindings.into_iter().filter(|b| !b.disabled).collect();
+        bindings.sort_by(|a, b| binding_key(a).cmp(&binding_key(b)));
+        (exchanges, queues, bindings)
+    }
+}
+
+fn by_connection_and_name(
+    a_connection: &Spanned<String>,
+    a_name: &Spanned<String>,
+    b_connection: &Spanned<String>,
+    b_name: &Spanned<String>,
+) -> std::cmp::Ordering {
+    (&a_connection.value, &a_name.value).cmp(&(&b_connection.value, &b_name.value))
 }
 
 fn binding_key(b: &Binding) -> (&str, &str, &str, &str, DestinationType) {
