@@ -48,11 +48,14 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Lint(args) => args.format == LintFormat::Json,
         Command::Plan(args) => args.format == Format::Json,
         Command::Apply(args) => args.format == Format::Json,
+        Command::Completions(_) | Command::Man => false,
     };
     let code = match &cli.command {
         Command::Lint(args) => lint(&cli, args),
         Command::Plan(args) => run_plan(&cli, args),
         Command::Apply(args) => crate::apply_cmd::run(&cli, args),
+        Command::Completions(args) => crate::commands::completions::completions(args),
+        Command::Man => crate::commands::completions::man(),
     };
     // The contract: `--format json` prints one JSON document on stdout, whatever happens.
     if json && !STDOUT_USED.load(Ordering::Relaxed) {
@@ -515,6 +518,8 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             &loaded.sources,
             &the_plan,
         )),
+        // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
+        Format::Human if cli.quiet => print_diagnostics(cli, &loaded),
         Format::Human => {
             print_diagnostics(cli, &loaded);
             if cli.verbose {
@@ -523,10 +528,10 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 }
             }
             let color = use_color(cli, std::io::stdout().is_terminal());
-            if let Some(snapshot) = brokers.snapshot.as_ref().filter(|_| !cli.quiet) {
+            if let Some(snapshot) = &brokers.snapshot {
                 out(&render::plan::read_modes(&snapshot.modes));
             }
-            if offline && !cli.quiet {
+            if offline {
                 let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
                     "the topology has errors, so no broker was asked"
                 } else {

@@ -90,7 +90,9 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     }
     let batching = Batching {
         channels: args.channels.max(1),
-        progress: progress(std::io::stderr().is_terminal() && !cli.quiet),
+        progress: progress(
+            std::io::stderr().is_terminal() && !cli.quiet && args.format == Format::Human,
+        ),
         verbose: cli.verbose,
     };
     let timeout = Duration::from_secs(args.broker.timeout.max(1));
@@ -279,19 +281,44 @@ fn refuse_replaces(
     Some(msg)
 }
 
-/// Progress on a terminal, labelled by phase: `  queues 4,000/10,000`.
-fn progress(on_terminal: bool) -> crate::broker::amqp::Progress {
-    if !on_terminal {
+/// Progress bars on a terminal, one per phase (`queues [=====>    ] 4,000/10,000`); nothing
+/// when stderr is not a terminal, with `--quiet`, or with `--format json`.
+fn progress(shown: bool) -> crate::broker::amqp::Progress {
+    if !shown {
         return Arc::new(|_, _, _| {});
     }
-    Arc::new(move |phase, n, total| {
-        if n % 100 == 0 || n == total {
-            eprint!(
-                "\r  {phase} {}/{}{}",
-                crate::text::thousands(n as u64),
-                crate::text::thousands(total as u64),
-                if n == total { "\n" } else { "" }
-            );
+    let style = indicatif::ProgressStyle::with_template(
+        "  {prefix:>9} [{bar:30}] {human_pos}/{human_len} {per_sec} {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let current: std::sync::Mutex<Option<(&'static str, indicatif::ProgressBar)>> =
+        std::sync::Mutex::new(None);
+    Arc::new(move |phase, done, total| {
+        let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+        // A new phase, or the same phase begun again (another queue's messages): a new bar.
+        let fresh = match current.as_ref() {
+            Some((p, bar)) => *p != phase || (done as u64) < bar.position(),
+            None => true,
+        };
+        if fresh {
+            if let Some((_, old)) = current.take() {
+                old.finish();
+            }
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+            .with_style(style.clone())
+            .with_prefix(phase);
+            *current = Some((phase, bar));
+        }
+        if let Some((_, bar)) = current.as_ref() {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done >= total {
+                bar.finish();
+            }
         }
     })
 }

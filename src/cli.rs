@@ -35,11 +35,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub magento_root: Option<PathBuf>,
 
-    /// Print only errors.
-    #[arg(short, long, global = true)]
+    /// Print only errors (no warnings, no human plan or apply listing, no progress): the exit
+    /// code says the rest. JSON output is still printed.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print more: unchanged entities in plans, progress of apply.
+    /// Print more: unchanged entities in plans, timings of apply.
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
@@ -103,6 +104,17 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the brokers match the files: idempotent, and never losing a message.
     Apply(ApplyArgs),
+    /// Print the shell completion script, e.g. `topology completions bash > /etc/bash_completion.d/topology`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `topology man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -18,11 +18,13 @@ struct Hook {
     args: Vec<String>,
 }
 
-fn hook() -> Hook {
+fn hooks() -> Vec<Hook> {
     let text = std::fs::read_to_string(util::root().join(".pre-commit-hooks.yaml")).unwrap();
-    let mut hooks: Vec<Hook> = serde_yaml::from_str(&text).unwrap();
-    assert_eq!(hooks.len(), 1);
-    hooks.remove(0)
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn hook() -> Hook {
+    hooks().remove(0)
 }
 
 /// Runs the hook's entry in `repo`, as pre-commit would with `pass_filenames: false`.
@@ -54,6 +56,26 @@ fn hook_definition() {
     );
     assert!(!h.pass_filenames, "the tree is merged as a whole");
     assert!(h.files.contains("queue_topology"));
+}
+
+/// The second hook runs the same check with a binary installed once (`language: system`):
+/// same entry, same files, so a team can switch without other changes.
+#[test]
+fn system_hook_is_the_same_check_without_a_build() {
+    let all = hooks();
+    assert_eq!(all.len(), 2, "one hook built by pre-commit, one using PATH");
+    let (rust, system) = (&all[0], &all[1]);
+    assert_eq!(system.id, "topology-lint-system");
+    assert_eq!(system.language, "system");
+    assert_eq!(
+        (
+            &system.entry,
+            &system.files,
+            system.pass_filenames,
+            &system.args
+        ),
+        (&rust.entry, &rust.files, rust.pass_filenames, &rust.args)
+    );
 }
 
 #[test]

@@ -172,7 +172,14 @@ impl Executor for LiveBroker<'_> {
 
     async fn move_messages(&mut self, from: &str, to: &str) -> Result<u64, OpError> {
         let t = Instant::now();
-        let moved = mover::move_messages(self.conn, from, to, self.timeout).await?;
+        let moved = mover::move_messages(
+            self.conn,
+            from,
+            to,
+            self.timeout,
+            self.batching.progress.clone(),
+        )
+        .await?;
         if self.batching.verbose {
             eprintln!(
                 "  moved {} from `{from}` to `{to}` in {:.2}s",
@@ -187,7 +194,17 @@ impl Executor for LiveBroker<'_> {
         let deadline = self.timeout.max(PROOF_DEADLINE);
         let api = self.api()?.clone();
         let t = Instant::now();
-        let v = mover::vacate(self.conn, &api, queue, into, self.timeout, deadline).await?;
+        let progress = self.batching.progress.clone();
+        let v = mover::vacate(
+            self.conn,
+            &api,
+            queue,
+            into,
+            self.timeout,
+            deadline,
+            progress,
+        )
+        .await?;
         if self.batching.verbose {
             eprintln!(
                 "  vacated `{queue}` in {:.2}s ({} moved; {:?})",

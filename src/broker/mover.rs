@@ -18,7 +18,7 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, PublisherConfirm};
 
-use super::amqp::{bounded, op_error, passive_declare};
+use super::amqp::{Progress, bounded, op_error, passive_declare};
 use super::management::Api;
 use crate::apply::executor::{OpError, Proof, Vacated};
 
@@ -43,18 +43,21 @@ impl Channels {
     }
 }
 
-/// Moves every ready message of `from` into `to`; returns how many.
+/// Moves every ready message of `from` into `to`; returns how many. `progress` hears of
+/// each message sent (phase `messages`).
 pub async fn move_messages(
     conn: &Connection,
     from: &str,
     to: &str,
     timeout: Duration,
+    progress: Progress,
 ) -> Result<u64, OpError> {
     let job = Job {
         from,
         to: Some(to),
         prove: None,
         timeout,
+        progress,
     };
     Ok(with_channels(conn, timeout, job).await?.moved)
 }
@@ -69,6 +72,7 @@ pub async fn vacate(
     into: Option<&str>,
     timeout: Duration,
     proof_deadline: Duration,
+    progress: Progress,
 ) -> Result<Vacated, OpError> {
     let before = api
         .queue(queue)
@@ -87,6 +91,7 @@ pub async fn vacate(
             deadline: proof_deadline,
         }),
         timeout,
+        progress,
     };
     match with_channels(conn, timeout, job).await {
         Err(OpError::Refused { code: 403, .. }) => {
@@ -108,6 +113,7 @@ struct Job<'a> {
     to: Option<&'a str>,
     prove: Option<Prover<'a>>,
     timeout: Duration,
+    progress: Progress,
 }
 
 struct Prover<'a> {
@@ -219,6 +225,8 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
         |to: Option<&str>| to.map(|to| Settler::start(ch.consume.clone(), to, timeout));
     let mut settler = settler_for(job.to);
     let mut moved = 0u64;
+    // Published (not yet all confirmed): what the progress shows, against what was waiting.
+    let mut sent = 0usize;
     let mut proof = if job.prove.is_some() {
         Proof::Unproven("no statistics sample was taken while this tool held the queue".into())
     } else {
@@ -257,6 +265,8 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
                     ),
                 )
                 .await?;
+                sent += 1;
+                (job.progress)("messages", sent, sent.max(waiting as usize));
                 let taken = settler
                     .as_ref()
                     .is_some_and(|st| st.push(delivery.delivery_tag, confirm));
@@ -314,6 +324,9 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
     }
     if let Some(st) = settler.take() {
         moved += st.finish().await?;
+    }
+    if sent > 0 {
+        (job.progress)("messages", sent, sent);
     }
     if let (Proof::Unproven(_), Some(prover)) = (&proof, &job.prove) {
         proof = Proof::Unproven(format!(

@@ -339,17 +339,29 @@ impl Topology {
     /// The same three lists, by value: what `plan` takes when nothing needs the topology
     /// after it (no copy of each name).
     pub fn into_sorted(self) -> (Vec<Exchange>, Vec<Queue>, Vec<Binding>) {
-        let mut exchanges = self.exchanges;
-        exchanges
-            .sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
-        let mut queues = self.queues;
-        queues
-            .sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
-        let mut bindings: Vec<Binding> =
-            self.bindings.into_iter().filter(|b| !b.disabled).collect();
-        bindings.sort_by(|a, b| binding_key(a).cmp(&binding_key(b)));
+        let exchanges = sorted_by_moving(self.exchanges, |a, b| {
+            by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name)
+        });
+        let queues = sorted_by_moving(self.queues, |a, b| {
+            by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name)
+        });
+        let bindings: Vec<Binding> = self.bindings.into_iter().filter(|b| !b.disabled).collect();
+        let bindings = sorted_by_moving(bindings, |a, b| binding_key(a).cmp(&binding_key(b)));
         (exchanges, queues, bindings)
     }
+}
+
+/// `items` stably sorted by `compare`, each item moved once: the sort itself orders
+/// indices, so that entities of a few hundred bytes are not moved at every step of it (a
+/// sort in place moved 100,000 bindings some 1.7 million times).
+fn sorted_by_moving<T>(items: Vec<T>, compare: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_by(|&a, &b| compare(&items[a as usize], &items[b as usize]));
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| slots[i as usize].take())
+        .collect()
 }
 
 fn by_connection_and_name(
