@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
-use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs};
+use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs, PlanFormat};
 use crate::diagnostic::{Diagnostic, Severity, Tally};
 use crate::load::{Loaded, load};
 use crate::plan::{self, ConnectionState, Plan};
@@ -46,7 +46,7 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     };
     let json = match &cli.command {
         Command::Lint(args) => args.format == LintFormat::Json,
-        Command::Plan(args) => args.format == Format::Json,
+        Command::Plan(args) => args.format == PlanFormat::Json,
         Command::Apply(args) => args.format == Format::Json,
     };
     let code = match &cli.command {
@@ -470,8 +470,10 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     };
     // The human plan needs no topology after its specs: they take its names.
     let desired = match args.format {
-        Format::Human => spec::into_desired(std::mem::take(&mut loaded.topology)),
-        Format::Json => desired(&loaded),
+        PlanFormat::Human | PlanFormat::Markdown => {
+            spec::into_desired(std::mem::take(&mut loaded.topology))
+        }
+        PlanFormat::Json => desired(&loaded),
     };
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
@@ -479,7 +481,7 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
-            if args.format == Format::Json {
+            if args.format == PlanFormat::Json {
                 let document = render::json::plan_document(
                     &loaded.topology,
                     &loaded.diagnostics,
@@ -508,21 +510,36 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             return exit::USAGE;
         }
     }
+    let options = render::plan::Options {
+        color: use_color(cli, std::io::stdout().is_terminal()),
+        verbose: cli.verbose,
+        only: args.only.iter().map(|a| a.action()).collect(),
+        tally: Tally::of(&loaded.diagnostics),
+        offline,
+    };
     match args.format {
-        Format::Json => out(&render::json::plan(
+        PlanFormat::Markdown => {
+            let context = render::markdown::Context {
+                diagnostics: &loaded.diagnostics,
+                sources: &loaded.sources,
+                connections: &brokers.urls.masked(),
+                modes: brokers.snapshot.as_ref().map(|s| &s.modes),
+            };
+            out(&render::markdown::render(&the_plan, &context, &options));
+        }
+        PlanFormat::Json => out(&render::json::plan(
             &loaded.topology,
             &loaded.diagnostics,
             &loaded.sources,
             &the_plan,
         )),
-        Format::Human => {
+        PlanFormat::Human => {
             print_diagnostics(cli, &loaded);
             if cli.verbose {
                 for install in &loaded.installs {
                     out(&render::plan::install(install));
                 }
             }
-            let color = use_color(cli, std::io::stdout().is_terminal());
             if let Some(snapshot) = brokers.snapshot.as_ref().filter(|_| !cli.quiet) {
                 out(&render::plan::read_modes(&snapshot.modes));
             }
@@ -534,13 +551,6 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 };
                 out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
-            let options = render::plan::Options {
-                color,
-                verbose: cli.verbose,
-                only: args.only.iter().map(|a| a.action()).collect(),
-                tally: Tally::of(&loaded.diagnostics),
-                offline,
-            };
             out(&render::plan::render(
                 &the_plan,
                 &brokers.urls.masked(),

@@ -62,10 +62,20 @@ pub enum LintFormat {
     Github,
 }
 
+/// `apply --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
+}
+
+/// `plan --format`: apply's formats, and Markdown for a pull-request comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    /// A pull-request comment: summary, a table of changes, details folded.
+    Markdown,
 }
 
 /// A plan action, as `--only` names it.
@@ -192,8 +202,8 @@ pub struct PlanArgs {
     pub offline: bool,
     #[command(flatten)]
     pub broker: BrokerArgs,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
     /// Exit 2 when there are changes to apply, 0 when there are none.
     #[arg(long)]
     pub detailed_exitcode: bool,

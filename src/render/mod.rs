@@ -5,6 +5,7 @@
 pub mod diagnostics;
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod plan;
 
 use std::borrow::Cow;
