@@ -48,11 +48,13 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Lint(args) => args.format == LintFormat::Json,
         Command::Plan(args) => args.format == PlanFormat::Json,
         Command::Apply(args) => args.format == Format::Json,
+        Command::Import(_) => false,
     };
     let code = match &cli.command {
         Command::Lint(args) => lint(&cli, args),
         Command::Plan(args) => run_plan(&cli, args),
         Command::Apply(args) => crate::apply_cmd::run(&cli, args),
+        Command::Import(args) => crate::commands::import::run(&cli, args),
     };
     // The contract: `--format json` prints one JSON document on stdout, whatever happens.
     if json && !STDOUT_USED.load(Ordering::Relaxed) {
@@ -272,7 +274,7 @@ pub(crate) fn read_brokers(
     offline: bool,
 ) -> Result<Brokers, i32> {
     let names: Vec<String> = desired.keys().cloned().collect();
-    let mut urls = crate::broker::Urls::resolve(args, &names).map_err(usage_error)?;
+    let mut urls = crate::broker::Urls::resolve(&args.reach, &names).map_err(usage_error)?;
     // A Magento install's env.php gives the URLs that flags and environment do not, and
     // with them the TLS settings of those connections.
     let mut from_env_php = Vec::new();
@@ -297,8 +299,9 @@ pub(crate) fn read_brokers(
         }
     }
     let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
-    let mut tls =
-        crate::broker::TlsSet::new(crate::broker::tls::from_args(args).map_err(usage_error)?);
+    let mut tls = crate::broker::TlsSet::new(
+        crate::broker::tls::from_args(&args.reach).map_err(usage_error)?,
+    );
     if offline || endpoints.is_empty() {
         return Ok(Brokers {
             urls,
@@ -317,7 +320,7 @@ pub(crate) fn read_brokers(
         }
         tls.insert(&connection.name, own);
     }
-    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let timeout = std::time::Duration::from_secs(args.reach.timeout.max(1));
     let snapshot = runtime()
         .block_on(crate::broker::read_states(
             &endpoints,
@@ -435,7 +438,7 @@ fn not_amqp(
 }
 
 /// Prints a usage error; its exit code.
-fn usage_error(e: impl std::fmt::Display) -> i32 {
+pub(crate) fn usage_error(e: impl std::fmt::Display) -> i32 {
     err(&format!("error: {e}\n"));
     exit::USAGE
 }

@@ -11,6 +11,7 @@ pub mod apply;
 pub mod apply_cmd;
 pub mod broker;
 pub mod cli;
+pub mod commands;
 pub mod communication;
 pub mod connection;
 pub mod diagnostic;

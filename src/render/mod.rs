@@ -7,6 +7,7 @@ pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod plan;
+pub mod topology_xml;
 
 use std::borrow::Cow;
 
