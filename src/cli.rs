@@ -74,7 +74,8 @@ pub enum Format {
 pub enum PlanFormat {
     Human,
     Json,
-    /// A pull-request comment: summary, a table of changes, details folded.
+    // A pull-request comment: summary, a table of changes, details folded. (A plain
+    // comment: a doc comment would turn `--help` into its long form.)
     Markdown,
 }
 
