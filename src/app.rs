@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
-use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs};
+use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs, PlanFormat};
 use crate::diagnostic::{Diagnostic, Severity, Tally};
 use crate::load::{Loaded, load};
 use crate::plan::{self, ConnectionState, Plan};
@@ -46,9 +46,9 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     };
     let json = match &cli.command {
         Command::Lint(args) => args.format == LintFormat::Json,
-        Command::Plan(args) => args.format == Format::Json,
+        Command::Plan(args) => args.format == PlanFormat::Json,
         Command::Apply(args) => args.format == Format::Json,
-        Command::Completions(_) | Command::Man => false,
+        Command::Import(_) | Command::Completions(_) | Command::Man => false,
     };
     let code = match &cli.command {
         Command::Lint(args) => lint(&cli, args),
@@ -56,6 +56,7 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Apply(args) => crate::apply_cmd::run(&cli, args),
         Command::Completions(args) => crate::commands::completions::completions(args),
         Command::Man => crate::commands::completions::man(),
+        Command::Import(args) => crate::commands::import::run(&cli, args),
     };
     // The contract: `--format json` prints one JSON document on stdout, whatever happens.
     if json && !STDOUT_USED.load(Ordering::Relaxed) {
@@ -275,7 +276,7 @@ pub(crate) fn read_brokers(
     offline: bool,
 ) -> Result<Brokers, i32> {
     let names: Vec<String> = desired.keys().cloned().collect();
-    let mut urls = crate::broker::Urls::resolve(args, &names).map_err(usage_error)?;
+    let mut urls = crate::broker::Urls::resolve(&args.reach, &names).map_err(usage_error)?;
     // A Magento install's env.php gives the URLs that flags and environment do not, and
     // with them the TLS settings of those connections.
     let mut from_env_php = Vec::new();
@@ -300,8 +301,9 @@ pub(crate) fn read_brokers(
         }
     }
     let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
-    let mut tls =
-        crate::broker::TlsSet::new(crate::broker::tls::from_args(args).map_err(usage_error)?);
+    let mut tls = crate::broker::TlsSet::new(
+        crate::broker::tls::from_args(&args.reach).map_err(usage_error)?,
+    );
     if offline || endpoints.is_empty() {
         return Ok(Brokers {
             urls,
@@ -320,7 +322,7 @@ pub(crate) fn read_brokers(
         }
         tls.insert(&connection.name, own);
     }
-    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let timeout = std::time::Duration::from_secs(args.reach.timeout.max(1));
     let snapshot = runtime()
         .block_on(crate::broker::read_states(
             &endpoints,
@@ -438,7 +440,7 @@ fn not_amqp(
 }
 
 /// Prints a usage error; its exit code.
-fn usage_error(e: impl std::fmt::Display) -> i32 {
+pub(crate) fn usage_error(e: impl std::fmt::Display) -> i32 {
     err(&format!("error: {e}\n"));
     exit::USAGE
 }
@@ -473,8 +475,10 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     };
     // The human plan needs no topology after its specs: they take its names.
     let desired = match args.format {
-        Format::Human => spec::into_desired(std::mem::take(&mut loaded.topology)),
-        Format::Json => desired(&loaded),
+        PlanFormat::Human | PlanFormat::Markdown => {
+            spec::into_desired(std::mem::take(&mut loaded.topology))
+        }
+        PlanFormat::Json => desired(&loaded),
     };
     let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
@@ -482,7 +486,7 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
     let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
-            if args.format == Format::Json {
+            if args.format == PlanFormat::Json {
                 let document = render::json::plan_document(
                     &loaded.topology,
                     &loaded.diagnostics,
@@ -511,23 +515,38 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             return exit::USAGE;
         }
     }
+    let options = render::plan::Options {
+        color: use_color(cli, std::io::stdout().is_terminal()),
+        verbose: cli.verbose,
+        only: args.only.iter().map(|a| a.action()).collect(),
+        tally: Tally::of(&loaded.diagnostics),
+        offline,
+    };
     match args.format {
-        Format::Json => out(&render::json::plan(
+        PlanFormat::Markdown => {
+            let context = render::markdown::Context {
+                diagnostics: &loaded.diagnostics,
+                sources: &loaded.sources,
+                connections: &brokers.urls.masked(),
+                modes: brokers.snapshot.as_ref().map(|s| &s.modes),
+            };
+            out(&render::markdown::render(&the_plan, &context, &options));
+        }
+        PlanFormat::Json => out(&render::json::plan(
             &loaded.topology,
             &loaded.diagnostics,
             &loaded.sources,
             &the_plan,
         )),
         // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
-        Format::Human if cli.quiet => print_diagnostics(cli, &loaded),
-        Format::Human => {
+        PlanFormat::Human if cli.quiet => print_diagnostics(cli, &loaded),
+        PlanFormat::Human => {
             print_diagnostics(cli, &loaded);
             if cli.verbose {
                 for install in &loaded.installs {
                     out(&render::plan::install(install));
                 }
             }
-            let color = use_color(cli, std::io::stdout().is_terminal());
             if let Some(snapshot) = &brokers.snapshot {
                 out(&render::plan::read_modes(&snapshot.modes));
             }
@@ -539,13 +558,6 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
                 };
                 out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
-            let options = render::plan::Options {
-                color,
-                verbose: cli.verbose,
-                only: args.only.iter().map(|a| a.action()).collect(),
-                tally: Tally::of(&loaded.diagnostics),
-                offline,
-            };
             out(&render::plan::render(
                 &the_plan,
                 &brokers.urls.masked(),

@@ -95,7 +95,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         ),
         verbose: cli.verbose,
     };
-    let timeout = Duration::from_secs(args.broker.timeout.max(1));
+    let timeout = Duration::from_secs(args.broker.reach.timeout.max(1));
     let rt = app::runtime();
     let wait = Duration::from_secs(args.wait_for_consumers);
     let mut steps = Vec::new();

@@ -63,10 +63,21 @@ pub enum LintFormat {
     Github,
 }
 
+/// `apply --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
+}
+
+/// `plan --format`: apply's formats, and Markdown for a pull-request comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    // A pull-request comment: summary, a table of changes, details folded. (A plain
+    // comment: a doc comment would turn `--help` into its long form.)
+    Markdown,
 }
 
 /// A plan action, as `--only` names it.
@@ -104,6 +115,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the brokers match the files: idempotent, and never losing a message.
     Apply(ApplyArgs),
+    /// Write what a broker's vhost holds (exchanges, queues, bindings) as a
+    /// queue_topology.xml, read through its management API.
+    Import(ImportArgs),
     /// Print the shell completion script, e.g. `topology completions bash > /etc/bash_completion.d/topology`.
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `topology man | man -l -`.
@@ -128,9 +142,10 @@ pub struct LintArgs {
     pub deny_warnings: bool,
 }
 
-/// How to reach the brokers. Its `Debug` masks the URLs' passwords and the certificate's.
+/// How to reach the brokers, as `plan`, `apply` and `import` take it. Its `Debug` masks the
+/// URLs' passwords and the certificate's.
 #[derive(Args, Clone)]
-pub struct BrokerArgs {
+pub struct BrokerReach {
     /// A connection's AMQP URL, e.g. amqp=amqp://user:pass@host:5672/%2f (or env
     /// TOPOLOGY_CONNECTION_<NAME>). Several node URLs of one cluster: comma-separated.
     #[arg(long = "connection", value_name = "NAME=URL")]
@@ -139,11 +154,6 @@ pub struct BrokerArgs {
     /// http://host:15672 with the AMQP URL's credentials.
     #[arg(long = "management", value_name = "NAME=URL")]
     pub management: Vec<String>,
-    /// Read the brokers with AMQP probes only, without the management API (which is
-    /// otherwise required, except where nothing listens at its URL): bindings are then
-    /// `unverified`, entities the files do not declare are not seen, and replaces are refused.
-    #[arg(long)]
-    pub no_management: bool,
     /// Seconds to wait for a broker to answer before giving up.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
@@ -163,13 +173,9 @@ pub struct BrokerArgs {
         hide_env_values = true
     )]
     pub client_cert_password: Option<Secret>,
-    /// Also delete what the broker has and the files do not declare (exchanges, bindings,
-    /// and queues that hold no message).
-    #[arg(long)]
-    pub prune: bool,
 }
 
-impl std::fmt::Debug for BrokerArgs {
+impl std::fmt::Debug for BrokerReach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pairs = |pairs: &[String]| -> Vec<String> {
             pairs
@@ -182,17 +188,31 @@ impl std::fmt::Debug for BrokerArgs {
                 })
                 .collect()
         };
-        f.debug_struct("BrokerArgs")
+        f.debug_struct("BrokerReach")
             .field("connections", &pairs(&self.connections))
             .field("management", &pairs(&self.management))
-            .field("no_management", &self.no_management)
             .field("timeout", &self.timeout)
             .field("ca_file", &self.ca_file)
             .field("client_cert", &self.client_cert)
             .field("client_cert_password", &self.client_cert_password)
-            .field("prune", &self.prune)
             .finish()
     }
+}
+
+/// How `plan` and `apply` read and change the brokers.
+#[derive(Debug, Args, Clone)]
+pub struct BrokerArgs {
+    #[command(flatten)]
+    pub reach: BrokerReach,
+    /// Read the brokers with AMQP probes only, without the management API (which is
+    /// otherwise required, except where nothing listens at its URL): bindings are then
+    /// `unverified`, entities the files do not declare are not seen, and replaces are refused.
+    #[arg(long)]
+    pub no_management: bool,
+    /// Also delete what the broker has and the files do not declare (exchanges, bindings,
+    /// and queues that hold no message).
+    #[arg(long)]
+    pub prune: bool,
 }
 
 #[derive(Debug, Args)]
@@ -204,8 +224,8 @@ pub struct PlanArgs {
     pub offline: bool,
     #[command(flatten)]
     pub broker: BrokerArgs,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
     /// Exit 2 when there are changes to apply, 0 when there are none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -243,6 +263,16 @@ pub struct ApplyArgs {
     pub channels: usize,
 }
 
+/// `import`: one connection's broker written as a queue_topology.xml.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub reach: BrokerReach,
+    /// Write the file here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,7 +300,7 @@ mod tests {
         let Command::Plan(plan) = &cli.command else {
             panic!("plan")
         };
-        let password = plan.broker.client_cert_password.as_ref().unwrap();
+        let password = plan.broker.reach.client_cert_password.as_ref().unwrap();
         assert_eq!(password.expose(), "CertPw!secret");
     }
 }

@@ -18,6 +18,21 @@ pub struct ExchangeSpec {
     pub arguments: ArgMap,
 }
 
+impl ExchangeSpec {
+    /// A durable exchange of `kind` without arguments, as tests build them.
+    #[cfg(test)]
+    pub fn of_kind(name: &str, kind: &str) -> ExchangeSpec {
+        ExchangeSpec {
+            name: name.into(),
+            kind: kind.into(),
+            durable: true,
+            auto_delete: false,
+            internal: false,
+            arguments: ArgMap::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueSpec {
     pub name: String,

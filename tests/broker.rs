@@ -959,3 +959,40 @@ fn a_changed_binding_argument_is_a_replace_of_that_binding() {
     assert_eq!(bindings[0]["arguments"]["x-note"], "two");
     assert_eq!(plan(&v, p, &["--detailed-exitcode"]).code, 0);
 }
+
+/// The Markdown plan against a live broker: a queue whose TTL changed (replace, with what it
+/// touches and both values folded in "What differs"), a new binding, unchanged entities
+/// counted, and a queue made by hand (holding a message) folded in "Unmanaged". Exit 2 with
+/// --detailed-exitcode, as the human format.
+#[test]
+fn markdown_plan_with_replace_and_unmanaged() {
+    let v = Vhost::new("markdown");
+    let before = topology_dir(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/></exchange>
+           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">5000</argument></arguments></queue>"#,
+    );
+    assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
+    v.request(
+        "PUT",
+        "/queues/{vhost}/by-hand",
+        json!({"durable": true, "arguments": {"x-max-length": 10}}),
+    );
+    v.publish("by-hand");
+    v.publish("q1");
+    let after = topology_dir(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/><binding id="b" topic="b.#" destination="q1"/></exchange>
+           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">6000</argument></arguments></queue>"#,
+    );
+    let p = after.path().to_str().unwrap();
+    let out = plan(&v, p, &["--format", "markdown", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !out.stdout.contains(":guest@"),
+        "password shown: {}",
+        out.stdout
+    );
+    insta::assert_snapshot!(
+        "markdown_plan_replace_unmanaged",
+        out.stdout.replace(&v.name, "VHOST")
+    );
+}

@@ -189,3 +189,81 @@ fn no_url_is_a_usage_error() {
     assert_eq!(b["destination_type"], "exchange");
     assert_eq!(b["destination"], "finance.inbox");
 }
+
+/// `plan --offline --format markdown ARGS…`.
+fn offline_markdown(args: &[&str]) -> util::Output {
+    run(&[&["plan", "--offline", "--format", "markdown"], args].concat())
+}
+
+/// The offline plan as a pull-request comment (`--format markdown`): heading, summary,
+/// one table row per entity, the offline note; the exit codes of the human format.
+#[test]
+fn offline_plan_markdown() {
+    let out = offline_markdown(&["fixtures/retry-triple"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("plan_offline_retry_triple_markdown", out.stdout);
+    let detailed = offline_markdown(&["--detailed-exitcode", "fixtures/retry-triple"]);
+    assert_eq!(detailed.code, 2, "{}", detailed.stderr);
+    let broken = offline_markdown(&["fixtures/bad/arguments"]);
+    assert_eq!(broken.code, 1, "{}", broken.stderr);
+    assert!(
+        broken.stdout.contains(
+            "| **error** | <code>argument-range</code> | <code>fixtures/bad/arguments/queue\\_topology.xml:7:69</code> |"
+        ),
+        "{}",
+        broken.stdout
+    );
+}
+
+/// Names from a vendor's file cannot break the Markdown table nor inject HTML: a GFM parser
+/// reads every row with five cells, finds no HTML but the renderer's own tags, and gives
+/// each name back as it was (a line break shown as `\n`).
+#[test]
+fn markdown_escapes_hostile_names() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let exchange = "ex|pipe`tick<script>alert(1)</script>&amp;";
+    let dir = util::topology_dir(
+        r#"<exchange name="ex|pipe`tick&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;" connection="amqp">
+             <binding id="b" topic="k|*_[x](y)" destination="q&#10;| injected | row |"/>
+           </exchange>
+           <queue name="@octocat ~~gone~~ \" connection="amqp"/>"#,
+    );
+    let out = offline_markdown(&[dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("<script"), "{}", out.stdout);
+
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut html = Vec::new();
+    for event in Parser::new_ext(&out.stdout, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::TableRow | Tag::TableHead) => rows.push(Vec::new()),
+            Event::Start(Tag::TableCell) => rows.last_mut().unwrap().push(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(cell) = rows.last_mut().and_then(|r| r.last_mut()) {
+                    cell.push_str(&t);
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h) => html.push(h.to_string()),
+            Event::End(TagEnd::Table) => {}
+            _ => {}
+        }
+    }
+    let allowed = ["<code>", "</code>"];
+    assert!(
+        html.iter().all(|h| allowed.contains(&h.trim())),
+        "{html:?}\n{}",
+        out.stdout
+    );
+    assert_eq!(rows.len(), 5, "header and four entities: {rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 5), "{rows:?}");
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            exchange,
+            "@octocat ~~gone~~ \\",
+            "q\\n| injected | row |",
+            &format!("{exchange} -> q\\n| injected | row | [k|*_[x](y)]"),
+        ]
+    );
+}

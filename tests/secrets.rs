@@ -67,8 +67,8 @@ fn run_with(given: Given, args: &[&str], url: &str) -> Output {
     }
 }
 
-/// `plan`, `plan --format json`, `apply`, `apply --format json` with `url`, flag and
-/// environment: each exits `code`, and shows nothing of `password`. Returns the outputs.
+/// `plan`, `plan --format json`, `apply`, `apply --format json`, `import` with `url`, flag
+/// and environment: each exits `code`, and shows nothing of `password`. Returns the outputs.
 fn check_every_command(
     url: &str,
     password: &str,
@@ -83,6 +83,7 @@ fn check_every_command(
             &["plan", FIXTURE, "--format", "json"],
             &["apply", FIXTURE],
             &["apply", FIXTURE, "--format", "json"],
+            &["import"],
         ] {
             let args = [command, &["--timeout", "5"], extra].concat();
             let out = run_with(given, &args, url);

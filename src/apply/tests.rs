@@ -19,14 +19,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn exchange(name: &str, kind: &str) -> ExchangeSpec {
-    ExchangeSpec {
-        name: name.into(),
-        kind: kind.into(),
-        durable: true,
-        auto_delete: false,
-        internal: false,
-        arguments: BTreeMap::new(),
-    }
+    ExchangeSpec::of_kind(name, kind)
 }
 
 fn binding(source: &str, dest: &str, key: &str, t: DestinationType) -> BindingSpec {

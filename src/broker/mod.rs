@@ -13,7 +13,7 @@ pub mod tls;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use crate::cli::BrokerArgs;
+use crate::cli::BrokerReach;
 use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
 use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
@@ -45,7 +45,7 @@ impl std::fmt::Debug for Urls {
 }
 
 impl Urls {
-    pub fn resolve(args: &BrokerArgs, names: &[String]) -> Result<Urls, BadPair> {
+    pub fn resolve(args: &BrokerReach, names: &[String]) -> Result<Urls, BadPair> {
         let amqp = connection::parse_pairs(&args.connections, "connection", names)?;
         let management = connection::parse_pairs(&args.management, "management", names)?;
         Ok(Urls {
@@ -155,6 +155,36 @@ pub async fn read_states(
         states.insert(ep.name.clone(), state);
     }
     Ok(Snapshot { states, modes })
+}
+
+/// What one connection's vhost holds, read from the management API's definitions export
+/// (`import`): after an AMQP connection that proves the credentials and the vhost, as
+/// [`read_states`] does, so that both say the same when the broker refuses us. A management
+/// API that does not answer is an error here: AMQP cannot list what a vhost holds.
+pub async fn read_definitions(
+    endpoint: &Endpoint,
+    tls: &Tls,
+    timeout: Duration,
+) -> Result<ConnectionSpecs, Unavailable> {
+    let conn = amqp::connect(endpoint, tls, timeout)
+        .await
+        .map_err(Unavailable)?;
+    amqp::close_connection(&conn, timeout).await;
+    let api = management::Api::new(
+        endpoint,
+        http::client(endpoint, tls, timeout).map_err(Unavailable)?,
+    );
+    match api.definitions().await {
+        Ok((mut specs, _version)) => {
+            sort(&mut specs);
+            Ok(specs)
+        }
+        Err(management::ReadError::Refused(why)) => Err(Unavailable(why)),
+        Err(management::ReadError::Unreachable(why)) => Err(Unavailable(format!(
+            "connection `{}`: {why}; import reads the vhost through the management API (--management {}=URL if it listens elsewhere)",
+            endpoint.name, endpoint.name
+        ))),
+    }
 }
 
 fn sort(specs: &mut ConnectionSpecs) {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
-use crate::cli::BrokerArgs;
+use crate::cli::BrokerReach;
 use crate::secret::{self, Secret};
 use crate::source::magento::AmqpConnection;
 
@@ -109,7 +109,7 @@ impl From<Tls> for TlsSet {
 
 /// Reads the TLS files the arguments name. The client certificate's password is registered
 /// for redaction.
-pub fn from_args(args: &BrokerArgs) -> Result<Tls, String> {
+pub fn from_args(args: &BrokerReach) -> Result<Tls, String> {
     if let Some(password) = &args.client_cert_password {
         secret::register(password.expose());
     }

@@ -5,7 +5,9 @@
 pub mod diagnostics;
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod plan;
+pub mod topology_xml;
 
 use std::borrow::Cow;
 

@@ -53,11 +53,6 @@ fn arguments(out: &mut String, args: &ArgMap) {
 fn details(out: &mut String, change: &Change) {
     if !change.differences.is_empty() {
         for d in &change.differences {
-            let show = |v: &Option<crate::model::Value>| {
-                v.as_ref()
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "(none)".into())
-            };
             let forces = if change.action == Action::Replace && d.property != "equivalence" {
                 "   # forces replacement"
             } else {
@@ -67,8 +62,8 @@ fn details(out: &mut String, change: &Change) {
                 out,
                 "            {}: {} => {}{forces}",
                 d.property,
-                show(&d.broker),
-                show(&d.ours)
+                shown(&d.broker),
+                shown(&d.ours)
             );
         }
         return;
@@ -109,25 +104,15 @@ fn details(out: &mut String, change: &Change) {
 /// What a replace or delete touches, on the change's own line:
 /// `(replace: x-message-ttl 30000 → 60000; 1,204 messages will be moved, 0 consumers)`.
 fn headline(c: &Change) -> String {
-    let count = |n: Option<u64>, one: &str, many: &str| match n {
-        Some(1) => format!("1 {one}"),
-        Some(n) => format!("{} {many}", thousands(n)),
-        None => format!("{many}: unknown"),
-    };
     match (&c.entity, c.action) {
-        (Entity::Queue(q), Action::Replace) => {
+        (Entity::Queue(_), Action::Replace) => {
             let what: Vec<String> = c
                 .differences
                 .iter()
                 .filter(|d| d.property != "equivalence")
                 .map(|d| {
-                    let show = |v: &Option<crate::model::Value>| {
-                        v.as_ref()
-                            .map(|v| v.to_string())
-                            .unwrap_or_else(|| "(none)".into())
-                    };
                     let name = d.property.strip_prefix("arguments.").unwrap_or(&d.property);
-                    format!("{name} {} → {}", show(&d.broker), show(&d.ours))
+                    format!("{name} {} → {}", shown(&d.broker), shown(&d.ours))
                 })
                 .collect();
             let what = if what.is_empty() {
@@ -135,26 +120,56 @@ fn headline(c: &Change) -> String {
             } else {
                 what.join(", ")
             };
-            format!(
-                " (replace: {what}; {} will be moved, {})",
-                count(q.usage.messages, "message", "messages"),
-                count(q.usage.consumers, "consumer", "consumers")
-            )
+            let usage = queue_usage(c).unwrap_or_default();
+            format!(" (replace: {what}; {usage})")
         }
-        (Entity::Queue(q), Action::Delete) => format!(
-            " (delete: {}, {} unacked, {})",
-            count(q.usage.messages, "message", "messages"),
-            q.usage
-                .unacked
-                .map(thousands)
-                .unwrap_or_else(|| "unknown".into()),
-            count(q.usage.consumers, "consumer", "consumers")
-        ),
+        (Entity::Queue(_), Action::Delete) => {
+            format!(" (delete: {})", queue_usage(c).unwrap_or_default())
+        }
         (Entity::Binding(_), Action::Replace) => {
             " (arguments changed: the new binding is added, then the old one removed)".to_string()
         }
         (_, Action::Replace) => " (must be replaced)".to_string(),
         _ => String::new(),
+    }
+}
+
+/// A property's value as a plan shows it; `(none)` when absent.
+pub(super) fn shown(v: &Option<crate::model::Value>) -> String {
+    v.as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "(none)".into())
+}
+
+/// `1 message`, `1,204 messages`, or `messages: unknown` where the mode that read the
+/// broker cannot count them.
+pub(super) fn known_count(n: Option<u64>, one: &str, many: &str) -> String {
+    match n {
+        Some(1) => format!("1 {one}"),
+        Some(n) => format!("{} {many}", thousands(n)),
+        None => format!("{many}: unknown"),
+    }
+}
+
+/// What a queue's replace or delete touches: `1,204 messages will be moved, 0 consumers`.
+pub(super) fn queue_usage(c: &Change) -> Option<String> {
+    let Entity::Queue(q) = &c.entity else {
+        return None;
+    };
+    let u = &q.usage;
+    match c.action {
+        Action::Replace => Some(format!(
+            "{} will be moved, {}",
+            known_count(u.messages, "message", "messages"),
+            known_count(u.consumers, "consumer", "consumers")
+        )),
+        Action::Delete => Some(format!(
+            "{}, {} unacked, {}",
+            known_count(u.messages, "message", "messages"),
+            u.unacked.map(thousands).unwrap_or_else(|| "unknown".into()),
+            known_count(u.consumers, "consumer", "consumers")
+        )),
+        _ => None,
     }
 }
 
@@ -410,7 +425,7 @@ fn counted(changes: &[&Change]) -> String {
 
 /// A change's label: its name, and a binding's arguments when it has any, so that two
 /// bindings that differ only there do not look the same.
-fn label(c: &Change) -> String {
+pub(super) fn label(c: &Change) -> String {
     match &c.entity {
         Entity::Binding(b) if !b.arguments.is_empty() => {
             let args: Vec<String> = b
