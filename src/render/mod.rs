@@ -1,10 +1,15 @@
-//! Renderers: diagnostics and plans → text (human, JSON, GitHub annotations). The only
+//! Renderers: diagnostics and plans → text (human, JSON, GitHub annotations), the
+//! topology → RabbitMQ definitions and pictures (Mermaid, DOT). The only
 //! code, with `main.rs` and `app.rs`, that decides how anything looks. Logic stages return
 //! data; these functions return strings and never print.
 
+pub mod definitions;
 pub mod diagnostics;
+pub mod dot;
 pub mod github;
+pub mod graph;
 pub mod json;
+pub mod mermaid;
 pub mod plan;
 
 use std::borrow::Cow;
