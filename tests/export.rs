@@ -224,6 +224,11 @@ fn mermaid_of_the_retry_triple() {
     let out = run(&["export", "mermaid", "fixtures/retry-triple"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!("mermaid_retry_triple", out.stdout);
+    let doc = std::fs::read_to_string(root().join("docs/export.md")).unwrap();
+    assert!(
+        doc.contains(&format!("```mermaid\n{}```", out.stdout)),
+        "docs/export.md shows this picture as it is"
+    );
 }
 
 /// A connection that is not provisioned is greyed out; `--connection-name` draws it alone.
