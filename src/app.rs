@@ -48,12 +48,13 @@ pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Lint(args) => args.format == LintFormat::Json,
         Command::Plan(args) => args.format == PlanFormat::Json,
         Command::Apply(args) => args.format == Format::Json,
-        Command::Import(_) | Command::Completions(_) | Command::Man => false,
+        Command::Import(_) | Command::Export(_) | Command::Completions(_) | Command::Man => false,
     };
     let code = match &cli.command {
         Command::Lint(args) => lint(&cli, args),
         Command::Plan(args) => run_plan(&cli, args),
         Command::Apply(args) => crate::apply_cmd::run(&cli, args),
+        Command::Export(args) => crate::commands::export::run(&cli, args),
         Command::Completions(args) => crate::commands::completions::completions(args),
         Command::Man => crate::commands::completions::man(),
         Command::Import(args) => crate::commands::import::run(&cli, args),
@@ -290,7 +291,16 @@ pub(crate) fn read_brokers(
             from_env_php.push((install.root.as_path(), connection));
         }
     }
-    let not_amqp = not_amqp(&names, installs, &urls, offline);
+    let not_amqp: BTreeMap<String, String> = not_amqp(&names, installs, &urls, offline)
+        .into_iter()
+        .map(|(name, why)| {
+            let how = format!(
+                "give --connection {name}=URL or {} to provision it anyway",
+                crate::connection::env_var("CONNECTION", &name)
+            );
+            (name, format!("{why} ({how})"))
+        })
+        .collect();
     if !offline {
         let missing: Vec<&String> = names
             .iter()
@@ -376,6 +386,20 @@ fn no_url(missing: &[&String]) -> String {
     )
 }
 
+/// The connections of `names` that `plan` and `apply` do not provision (not AMQP), with
+/// the reason, when given no `--connection` flag: what `export` leaves out of definitions
+/// and greys out in pictures.
+pub(crate) fn not_provisioned(
+    names: &[String],
+    installs: &[crate::source::InstallReport],
+) -> BTreeMap<String, String> {
+    let urls = crate::broker::Urls {
+        amqp: crate::connection::resolve(&BTreeMap::new(), names, "CONNECTION"),
+        management: BTreeMap::new(),
+    };
+    not_amqp(names, installs, &urls, false)
+}
+
 /// Magento's connection names that are not RabbitMQ: `db` (its MySQL queue) and `stomp`
 /// (ActiveMQ Artemis, Magento 2.4.8+).
 const NOT_RABBITMQ: &[(&str, &str)] = &[
@@ -386,12 +410,13 @@ const NOT_RABBITMQ: &[(&str, &str)] = &[
     ),
 ];
 
-/// The connections of `names` that are not provisioned, with the reason, unless a flag or
-/// variable gives them a URL: in a Magento install, those that env.php does not make AMQP
-/// ones (Amqp/ConnectionTypeResolver: `amqp` when `queue/amqp` is set, and the keys of
-/// `queue/connections`), since Magento never declares their entities on RabbitMQ; elsewhere,
-/// Magento's `db` and `stomp`, except offline (where the contract shows every entity of a
-/// plain directory as `create`).
+/// The connections of `names` that are not provisioned, with the reason (how to provision
+/// them anyway is the caller's to say), unless a flag or variable gives them a URL: in a
+/// Magento install, those that env.php does not make AMQP ones
+/// (Amqp/ConnectionTypeResolver: `amqp` when `queue/amqp` is set, and the keys of
+/// `queue/connections`), since Magento never declares their entities on RabbitMQ;
+/// elsewhere, Magento's `db` and `stomp`, except offline (where the contract shows every
+/// entity of a plain directory as `create`).
 fn not_amqp(
     names: &[String],
     installs: &[crate::source::InstallReport],
@@ -404,10 +429,7 @@ fn not_amqp(
             if let Some((_, what)) = NOT_RABBITMQ.iter().find(|(n, _)| n == name) {
                 out.insert(
                     name.clone(),
-                    format!(
-                        "{what}, not RabbitMQ: not provisioned (give --connection {name}=URL or {} to provision it anyway)",
-                        crate::connection::env_var("CONNECTION", name)
-                    ),
+                    format!("{what}, not RabbitMQ: not provisioned"),
                 );
             }
         }
@@ -429,9 +451,8 @@ fn not_amqp(
                 .unwrap_or_default();
             out.entry(name.clone()).or_insert_with(|| {
                 format!(
-                    "connection `{name}` is not an AMQP connection in {}{db}: Magento does not declare it on RabbitMQ (give --connection {name}=URL or {} to provision it anyway)",
+                    "connection `{name}` is not an AMQP connection in {}{db}: Magento does not declare it on RabbitMQ",
                     install.root.join("app/etc/env.php").display(),
-                    crate::connection::env_var("CONNECTION", name)
                 )
             });
         }

@@ -115,6 +115,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the brokers match the files: idempotent, and never losing a message.
     Apply(ApplyArgs),
+    /// Write the merged topology for other tools: RabbitMQ definitions, or a picture.
+    Export(ExportArgs),
     /// Write what a broker's vhost holds (exchanges, queues, bindings) as a
     /// queue_topology.xml, read through its management API.
     Import(ImportArgs),
@@ -122,6 +124,34 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `topology man | man -l -`.
     Man,
+}
+
+/// What `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// RabbitMQ definitions (JSON) of one connection, for `POST /api/definitions/{vhost}`
+    /// or `rabbitmqadmin import`.
+    Definitions,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz DOT digraph (`dot -Tsvg`).
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub format: ExportFormat,
+    /// Files, or directories searched recursively for queue_topology.xml (default: .).
+    pub paths: Vec<PathBuf>,
+    /// The connection to export [default: definitions: the default connection; pictures:
+    /// every connection].
+    #[arg(long, value_name = "NAME")]
+    pub connection_name: Option<String>,
+    /// The vhost each definition names (definitions only; an import into one vhost
+    /// ignores it) [default: /].
+    #[arg(long, value_name = "VHOST")]
+    pub vhost: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -47,24 +47,9 @@ pub fn parse_pairs(
                     )));
                 }
                 if !known.iter().any(|k| k == name) {
-                    let used = if known.is_empty() {
-                        "the files use no connection".to_string()
-                    } else {
-                        format!(
-                            "the files use {}",
-                            known
-                                .iter()
-                                .map(|k| format!("`{k}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                    let hint = crate::diagnostic::suggest(name, &names)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
                     return Err(BadPair(format!(
-                        "--{flag} {name}=…: no file uses a connection named `{name}`{hint}; {used}"
+                        "--{flag} {name}=…: {}",
+                        unknown_connection(name, known)
                     )));
                 }
             }
@@ -285,6 +270,28 @@ pub fn mask(urls: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Why `name` names no connection of the files: a near miss suggested, the known names
+/// listed.
+pub fn unknown_connection(name: &str, known: &[String]) -> String {
+    let used = if known.is_empty() {
+        "the files use no connection".to_string()
+    } else {
+        format!(
+            "the files use {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    let hint = crate::diagnostic::suggest(name, &names)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!("no file uses a connection named `{name}`{hint}; {used}")
 }
 
 /// URLs per connection: flags first, then the environment for names the flags do not give.

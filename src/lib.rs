@@ -3,8 +3,9 @@
 //! The pipeline, one stage per module, each knowing nothing of later ones:
 //! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations) →
 //! [`model`] (merged topology) → [`lint`] (diagnostics) → [`plan`] (changes, pure) →
-//! `apply` (AMQP). [`render`] turns diagnostics and plans into text; [`app`] runs commands
-//! and alone decides exit codes.
+//! `apply` (AMQP). [`render`] turns diagnostics, plans and the topology into text; [`app`]
+//! runs commands (with [`commands`], one file per newer command) and alone decides exit
+//! codes.
 
 pub mod app;
 pub mod apply;

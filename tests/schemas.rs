@@ -1,5 +1,6 @@
-//! Every JSON output validates against its JSON Schema in `schemas/`, and the XSD accepts
-//! the valid fixtures and the Magento corpus (checked with xmllint where it is installed).
+//! Every JSON output (lint, plan, export definitions) validates against its JSON Schema in
+//! `schemas/`, and the XSD accepts the valid fixtures and the Magento corpus (checked with
+//! xmllint where it is installed).
 
 mod util;
 
@@ -186,4 +187,30 @@ fn xsd_accepts_valid_files_and_rejects_bad_ones() {
             assert!(check(&corpus.join(dir).join("queue_topology.xml")), "{dir}");
         }
     }
+}
+
+/// `export definitions` matches its schema (fixtures with integer, string and empty
+/// arguments, a Magento install, exchange-to-exchange bindings), and the schema rejects a
+/// binding without its destination type.
+#[test]
+fn definitions_match_their_schema() {
+    let v = validator("definitions.schema.json");
+    for args in [
+        &["fixtures/retry-triple"][..],
+        &["fixtures/two-connections"],
+        &["fixtures/merge"],
+        &["fixtures/magento-install", "--vhost", "shop"],
+        &["--dialect", "rabbitmq", "fixtures/outbox"],
+    ] {
+        let out = run(&[&["export", "definitions"], args].concat());
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert_valid(&v, &out.json(), &format!("{args:?}"));
+    }
+    let mut doc = run(&["export", "definitions", "fixtures/retry-triple"]).json();
+    assert!(v.is_valid(&doc));
+    doc["bindings"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("destination_type");
+    assert!(!v.is_valid(&doc));
 }

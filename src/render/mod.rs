@@ -1,11 +1,16 @@
-//! Renderers: diagnostics and plans → text (human, JSON, GitHub annotations). The only
+//! Renderers: diagnostics and plans → text (human, JSON, GitHub annotations), the
+//! topology → RabbitMQ definitions and pictures (Mermaid, DOT). The only
 //! code, with `main.rs` and `app.rs`, that decides how anything looks. Logic stages return
 //! data; these functions return strings and never print.
 
+pub mod definitions;
 pub mod diagnostics;
+pub mod dot;
 pub mod github;
+pub mod graph;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
 pub mod plan;
 pub mod topology_xml;
 

@@ -144,6 +144,31 @@ impl Vhost {
         serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
     }
 
+    /// POSTs a definitions document to `/api/definitions/{vhost}`: the HTTP status and
+    /// the response's body.
+    pub fn import_definitions(&self, document: &str) -> (u16, String) {
+        let mut curl = std::process::Command::new("curl");
+        curl.args([
+            "-s",
+            "-u",
+            "guest:guest",
+            "-X",
+            "POST",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(["-H", "content-type: application/json"])
+        .args(["--data-binary", "@-"])
+        .arg(format!(
+            "{MGMT}/definitions/{}",
+            self.name.replace('/', "%2f")
+        ));
+        let out = with_stdin(&mut curl, document);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (status.trim().parse().unwrap_or(0), body.to_string())
+    }
+
     /// Publishes a message straight to a queue (default exchange).
     pub fn publish(&self, queue: &str) {
         let r = self.request(
@@ -169,6 +194,29 @@ impl Drop for Vhost {
     fn drop(&mut self) {
         let _ = http().delete_vhost(&self.name, true);
     }
+}
+
+/// Runs `command` with `input` on its stdin; its output (stdout and stderr captured).
+pub fn with_stdin(command: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} runs: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Written from another thread: a command that answers before reading all of a large
+    // input must not block both sides.
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("the command ends");
+    writer
+        .join()
+        .expect("the writer thread ends")
+        .expect("the command reads its input");
+    out
 }
 
 /// The validator of a JSON Schema of `schemas/`.
