@@ -35,8 +35,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub magento_root: Option<PathBuf>,
 
-    /// Print only errors (no warnings, no human plan or apply listing, no progress): the exit
-    /// code says the rest. JSON output is still printed.
+    /// Print only errors (no warnings, plan or apply listing, progress); JSON is still printed.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

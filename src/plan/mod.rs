@@ -290,6 +290,7 @@ fn plan_connection(
                 ),
                 _ => (Action::Create, None),
             };
+            changes.reserve(want.exchanges.len() + want.queues.len() + want.bindings.len());
             let all = want
                 .exchanges
                 .into_iter()
