@@ -153,7 +153,8 @@ fn quiet_prints_only_errors() {
 //
 // Users get the repository alone, so README.md and docs/**/*.md:
 // - link only to files that exist in the repository (relative links; `http(s)://` and
-//   `mailto:` links are left alone), and never mention `../shared` or `shared/spec`;
+//   `mailto:` links are left alone), and to headings that exist (`page.md#anchor`, GitHub's
+//   anchors); they never mention `../shared` or `shared/spec`;
 // - are the command reference: docs/commands.md names every command, every long flag and
 //   every environment variable the command line knows;
 // - show commands that run. The rule for examples:
@@ -236,9 +237,40 @@ fn blocks(markdown: &str) -> Vec<Block> {
     out
 }
 
+/// The anchors of a Markdown page's headings, as GitHub makes them: lower case, spaces to
+/// `-`, punctuation other than `-` and `_` left out.
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut heading: Option<String> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(text) | Event::Code(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let text = heading.take().unwrap_or_default().to_lowercase();
+                out.push(
+                    text.chars()
+                        .filter_map(|c| match c {
+                            ' ' => Some('-'),
+                            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn links_stay_inside_the_repository() {
-    let root = util::root();
+    let root = util::root().canonicalize().unwrap();
     let mut broken = Vec::new();
     for (file, text) in markdown_files() {
         for forbidden in ["../shared", "shared/spec"] {
@@ -255,19 +287,28 @@ fn links_stay_inside_the_repository() {
             if dest_url.contains("://") || dest_url.starts_with("mailto:") {
                 continue;
             }
-            let target = dest_url.split('#').next().unwrap_or_default();
-            if target.is_empty() {
-                continue; // an anchor in the same page
-            }
-            let resolved = root.join(file.parent().unwrap()).join(target);
-            let inside = resolved
+            let (target, anchor) = dest_url.split_once('#').unwrap_or((&dest_url, ""));
+            let resolved = if target.is_empty() {
+                root.join(&file)
+            } else {
+                root.join(file.parent().unwrap()).join(target)
+            };
+            let Some(resolved) = resolved
                 .canonicalize()
-                .is_ok_and(|p| p.starts_with(root.canonicalize().unwrap()));
-            if !inside {
+                .ok()
+                .filter(|p| p.starts_with(&root) && p.is_file())
+            else {
                 broken.push(format!(
                     "{}: `{dest_url}` is not a file of the repository",
                     file.display()
                 ));
+                continue;
+            };
+            if !anchor.is_empty() {
+                let page = std::fs::read_to_string(&resolved).unwrap_or_default();
+                if !anchors(&page).iter().any(|a| a == anchor) {
+                    broken.push(format!("{}: `{dest_url}`: no such heading", file.display()));
+                }
             }
         }
     }
@@ -290,15 +331,15 @@ fn command_reference_is_complete() {
             missing.push(format!("command `topology {name}`"));
         }
         for arg in command.get_arguments() {
-            if let Some(long) = arg.get_long() {
-                if !doc.contains(&format!("--{long}")) {
-                    missing.push(format!("`--{long}` of `{name}`"));
-                }
+            if let Some(long) = arg.get_long()
+                && !doc.contains(&format!("--{long}"))
+            {
+                missing.push(format!("`--{long}` of `{name}`"));
             }
-            if let Some(env) = arg.get_env() {
-                if !doc.contains(env.to_str().unwrap()) {
-                    missing.push(format!("variable {env:?}"));
-                }
+            if let Some(env) = arg.get_env()
+                && !doc.contains(env.to_str().unwrap())
+            {
+                missing.push(format!("variable {env:?}"));
             }
         }
         stack.extend(command.get_subcommands().cloned());
