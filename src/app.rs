@@ -118,6 +118,22 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.flush();
 }
 
+/// Writes what `render` writes to stdout (which buffers itself): streamed when no secret is
+/// registered (nothing could need redacting: a JSON document of a million diagnostics is
+/// never held whole), else rendered in memory and written through [`out`].
+pub(crate) fn out_streamed(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    if secret::none_registered() {
+        STDOUT_USED.store(true, Ordering::Relaxed);
+        let mut stdout = std::io::stdout().lock();
+        let _ = render(&mut stdout);
+        let _ = stdout.flush();
+    } else {
+        let mut text = Vec::new();
+        let _ = render(&mut text);
+        out(&String::from_utf8_lossy(&text));
+    }
+}
+
 /// Writes to stderr, every registered secret replaced by `***`.
 pub(crate) fn err(text: &str) {
     let text = secret::redact(text);
@@ -227,7 +243,9 @@ fn lint(cli: &Cli, args: &LintArgs) -> i32 {
                 ));
             }
         }
-        LintFormat::Json => out(&render::json::lint(&loaded.diagnostics, &loaded.sources)),
+        LintFormat::Json => {
+            out_streamed(|w| render::json::write_lint(w, &loaded.diagnostics, &loaded.sources))
+        }
         LintFormat::Github => out(&render::github::render(
             &loaded.diagnostics,
             &loaded.sources,
@@ -553,12 +571,15 @@ fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
             };
             out(&render::markdown::render(&the_plan, &context, &options));
         }
-        PlanFormat::Json => out(&render::json::plan(
-            &loaded.topology,
-            &loaded.diagnostics,
-            &loaded.sources,
-            &the_plan,
-        )),
+        PlanFormat::Json => out_streamed(|w| {
+            render::json::write_plan(
+                w,
+                &loaded.topology,
+                &loaded.diagnostics,
+                &loaded.sources,
+                &the_plan,
+            )
+        }),
         // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
         PlanFormat::Human if cli.quiet => print_diagnostics(cli, &loaded),
         PlanFormat::Human => {

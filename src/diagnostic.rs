@@ -90,7 +90,8 @@ codes! {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
     pub span: Span,
-    pub text: String,
+    /// Mostly a fixed text (`not part of the format`): a million labels cost no allocation.
+    pub text: std::borrow::Cow<'static, str>,
 }
 
 /// One finding. The first label is the primary location (`file`, `line`, `column` in JSON).
@@ -121,7 +122,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+    pub fn with_label(
+        mut self,
+        span: Span,
+        text: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Diagnostic {
         self.labels.push(Label {
             span,
             text: text.into(),
@@ -255,24 +260,10 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (distance(&lower, &c.to_ascii_lowercase()), *c))
+        .map(|c| (strsim::levenshtein(&lower, &c.to_ascii_lowercase()), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ const ARG_TYPES: &[&str] = &["string", "number", "boolean", "array"];
 pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
     let mut cx = Decoder {
         diagnostics: Vec::new(),
+        helps: HashMap::default(),
+        help_key: String::new(),
     };
     let mut decl = FileDecl::default();
     let Some(root) = &doc.root else {
@@ -183,9 +185,30 @@ fn other_magento_file(root: &Element) -> Option<Diagnostic> {
 
 struct Decoder {
     diagnostics: Vec<Diagnostic>,
+    /// The help of an unknown element or attribute, by (what, name, where) joined with NULs:
+    /// a file of a million unknown `<x/>` computes its did-you-mean once, not a million
+    /// times.
+    helps: HashMap<String, Option<String>>,
+    /// The key being looked up in `helps`, kept to spare an allocation a lookup.
+    help_key: String,
 }
 
 impl Decoder {
+    /// `make`'s answer for this key, made once per file.
+    fn help(&mut self, key: [&str; 3], make: impl FnOnce() -> Option<String>) -> Option<String> {
+        self.help_key.clear();
+        for part in key {
+            self.help_key.push_str(part);
+            self.help_key.push('\0');
+        }
+        if let Some(help) = self.helps.get(self.help_key.as_str()) {
+            return help.clone();
+        }
+        let help = make();
+        self.helps.insert(self.help_key.clone(), help.clone());
+        help
+    }
+
     fn duplicate<K: std::hash::Hash + Eq>(
         &mut self,
         seen: &mut HashMap<K, Span>,
@@ -207,20 +230,22 @@ impl Decoder {
     }
 
     fn unknown_element(&mut self, el: &Element, parent: &str, allowed: &[&str]) {
-        let mut d = Diagnostic::error(
+        let d = Diagnostic::error(
             Code::UnknownElement,
             format!("unknown element <{}> in <{parent}>", el.name),
         )
         .with_label(el.name_span, "not part of the format");
-        d = match suggest(el.name, allowed) {
-            Some(s) => d.with_help(format!("did you mean <{s}>?")),
-            None if allowed.is_empty() => d.with_help(format!("<{parent}> has no child elements")),
-            None => d.with_help(format!(
-                "<{parent}> may contain: <{}>",
-                allowed.join(">, <")
-            )),
-        };
-        self.diagnostics.push(d);
+        let help = self.help(["element", el.name, parent], || {
+            Some(match suggest(el.name, allowed) {
+                Some(s) => format!("did you mean <{s}>?"),
+                None if allowed.is_empty() => format!("<{parent}> has no child elements"),
+                None => format!("<{parent}> may contain: <{}>", allowed.join(">, <")),
+            })
+        });
+        self.diagnostics.push(match help {
+            Some(help) => d.with_help(help),
+            None => d,
+        });
     }
 
     /// Reports attributes not in `allowed` (namespace declarations and `xsi:` are allowed).
@@ -239,10 +264,17 @@ impl Decoder {
                 format!("unknown attribute `{name}` on <{}>", el.name),
             )
             .with_label(attr.name_span, "not part of the format");
-            if let Some(s) = suggest(name, allowed) {
-                d = d.with_help(format!("did you mean `{s}`?"));
-            } else if !allowed.is_empty() {
-                d = d.with_help(format!("<{}> takes: {}", el.name, allowed.join(", ")));
+            let help = self.help(["attribute", name, el.name], || {
+                match suggest(name, allowed) {
+                    Some(s) => Some(format!("did you mean `{s}`?")),
+                    None if !allowed.is_empty() => {
+                        Some(format!("<{}> takes: {}", el.name, allowed.join(", ")))
+                    }
+                    None => None,
+                }
+            });
+            if let Some(help) = help {
+                d = d.with_help(help);
             }
             self.diagnostics.push(d);
         }

@@ -57,6 +57,14 @@ pub const MIN_LEN: usize = 4;
 /// whole).
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
+/// Whether no secret is registered: output may then be streamed without redaction.
+pub fn none_registered() -> bool {
+    SECRETS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_empty()
+}
+
 /// Adds a secret to the redaction list, with the forms it takes when escaped in JSON or in
 /// Rust's `Debug`.
 pub fn register(secret: &str) {

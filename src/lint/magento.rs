@@ -103,7 +103,7 @@ fn refusal(
     fix: &str,
 ) -> Diagnostic {
     Diagnostic::error(code, message)
-        .with_label(span, label)
+        .with_label(span, label.to_string())
         .with_help(format!(
             "Magento refuses the whole topology (\"{thrown}\"), so it declares nothing; {fix}; {DIALECT_HELP}"
         ))

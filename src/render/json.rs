@@ -230,9 +230,20 @@ pub fn changes(list: &[Change]) -> Vec<ChangeJson> {
 }
 
 fn to_string<T: Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("wire types always serialize");
-    s.push('\n');
-    s
+    let mut text = Vec::new();
+    // Writing to a Vec cannot fail, nor can the wire types fail to serialize.
+    let _ = write(&mut text, value);
+    String::from_utf8(text).expect("serde_json writes UTF-8")
+}
+
+/// `value` as one pretty-printed document and a newline. Buffered here, where the writer's
+/// type is known: serde writes a document in tokens of a few bytes.
+fn write<T: Serialize>(w: &mut dyn std::io::Write, value: &T) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut w, value)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 pub fn lint(list: &[Diagnostic], sources: &Sources) -> String {
@@ -241,8 +252,33 @@ pub fn lint(list: &[Diagnostic], sources: &Sources) -> String {
     })
 }
 
+/// [`lint`], written as it is made.
+pub fn write_lint(
+    w: &mut dyn std::io::Write,
+    list: &[Diagnostic],
+    sources: &Sources,
+) -> std::io::Result<()> {
+    write(
+        w,
+        &LintJson {
+            diagnostics: diagnostics(list, sources),
+        },
+    )
+}
+
 pub fn plan(t: &Topology, list: &[Diagnostic], sources: &Sources, plan: &Plan) -> String {
     to_string(&plan_document(t, list, sources, plan))
+}
+
+/// [`plan`], written as it is made.
+pub fn write_plan(
+    w: &mut dyn std::io::Write,
+    t: &Topology,
+    list: &[Diagnostic],
+    sources: &Sources,
+    plan: &Plan,
+) -> std::io::Result<()> {
+    write(w, &plan_document(t, list, sources, plan))
 }
 
 /// The document of a run that failed before it had one to print (a usage error, a broker
