@@ -102,14 +102,7 @@ fn rabbitmqadmin_imports_definitions() {
 
 /// Whether Graphviz's `dot` runs; with `CI` set, a missing `dot` fails the test.
 fn have_dot() -> bool {
-    if Command::new("dot").arg("-V").output().is_ok() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and Graphviz's `dot` is missing (Debian package graphviz)");
-    }
-    eprintln!("SKIPPED: Graphviz's `dot` is not installed (Debian package graphviz)");
-    false
+    util::tool("dot", "-V", "graphviz")
 }
 
 /// `dot -Tsvg` of `text`: the SVG, or what dot said. A warning on stderr counts as a

@@ -446,10 +446,10 @@ fn queue_elements_live_where_magento_does_not_validate() {
             .output()
     };
     let zeta = util::root().join("fixtures/magento-install/vendor/zeta/orders/src/etc");
-    let Ok(stock) = xmllint(&zeta.join("queue_topology.xml")) else {
-        eprintln!("SKIPPED: xmllint is not installed");
+    if !util::tool("xmllint", "--version", "libxml2-utils") {
         return;
-    };
+    }
+    let stock = xmllint(&zeta.join("queue_topology.xml")).unwrap();
     assert!(stock.status.success(), "{stock:?}");
     let extra = xmllint(&zeta.join("queue_topology.queues.xml")).unwrap();
     assert!(!extra.status.success(), "Magento's schema refuses <queue>");

@@ -281,3 +281,18 @@ pub fn topology_dir(xml: &str) -> tempfile::TempDir {
     .unwrap();
     dir
 }
+
+/// Whether `program` runs (`program probe`): a test that needs it checks this first. With
+/// `CI` set a missing tool fails the test (CI installs it: scripts/test.sh), elsewhere the
+/// test is skipped with the reason printed.
+pub fn tool(program: &str, probe: &str, debian_package: &str) -> bool {
+    if Command::new(program).arg(probe).output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set and `{program}` is missing (Debian package {debian_package})"
+    );
+    eprintln!("SKIPPED: `{program}` is not installed (Debian package {debian_package})");
+    false
+}
