@@ -55,11 +55,13 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
     let runtime = runtime();
     let mut import = Import::default();
     for endpoint in &endpoints {
+        let spinner = reading(cli, &endpoint.name);
         let read = runtime.block_on(read_definitions(
             endpoint,
             tls.for_connection(&endpoint.name),
             timeout,
         ));
+        spinner.finish_and_clear();
         match read {
             Ok(specs) => import.connections.push(select(&endpoint.name, specs)),
             Err(e) => {
@@ -83,6 +85,18 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
         None => out(&xml),
     }
     exit::OK
+}
+
+/// A spinner on a terminal while a broker is read (hidden elsewhere, and with `--quiet`).
+fn reading(cli: &Cli, connection: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if cli.quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("reading `{connection}` through its management API"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
 }
 
 /// The connections to read: those `--connection` names, else the default connection
