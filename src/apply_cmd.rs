@@ -54,6 +54,20 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     app::print_diagnostics(cli, &loaded);
     if Tally::of(&loaded.diagnostics).errors > 0 {
         err("error: the topology has errors: nothing was applied\n");
+        if args.format == Format::Json {
+            // The document carries the diagnostics, as plan's does.
+            let document = crate::render::json::plan_document(
+                &loaded.topology,
+                &loaded.diagnostics,
+                &loaded.sources,
+                &Plan::default(),
+            );
+            out(&crate::render::json::plan_failure(
+                document,
+                exit::ERRORS,
+                &app::take_errors(),
+            ));
+        }
         return exit::ERRORS;
     }
     let desired = app::desired(&loaded);

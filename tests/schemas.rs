@@ -114,6 +114,24 @@ fn json_is_one_document_also_when_the_run_fails() {
     ]);
     let doc = out.json();
     assert_eq!(doc["topology"]["queues"].as_array().unwrap().len(), 3);
+    // Files with errors: apply refuses (1), and its document lists the diagnostics as plan's.
+    let out = run(&[
+        "apply",
+        "--format",
+        "json",
+        "fixtures/bad/arguments",
+        "--connection",
+        unreachable,
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc = out.json();
+    assert_valid(&plan, &doc, "apply of files with errors");
+    assert_eq!(doc["error"]["exit_code"], 1);
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert!(
+        diagnostics.iter().any(|d| d["severity"] == "error"),
+        "{doc}"
+    );
 }
 
 /// The schema rejects what it must: a wrong action fails validation.
