@@ -1,6 +1,8 @@
-//! Runs a command: loads the files, plans, applies, renders, and decides the exit code
-//! (the contract's table: 0, 1, 2, 64, 69). The only place besides `main` that writes to
-//! the terminal.
+//! What the commands share (`crate::commands` stands on it): the exit codes of the
+//! contract, stdout and stderr with every secret redacted (the only writers to the
+//! terminal), loading the files with the command line's options, and the session with the
+//! brokers: their URLs, TLS and management endpoints from flags, environment and env.php,
+//! read once ([`read_brokers`]), and the plan made against what they hold.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -9,10 +11,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::Parser;
-
-use crate::cli::{Cli, Color, Command, Format, LintArgs, LintFormat, PlanArgs, PlanFormat};
-use crate::diagnostic::{Diagnostic, Severity, Tally};
+use crate::cli::{Cli, Color};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{Loaded, load};
 use crate::plan::{self, ConnectionState, Plan};
 use crate::render;
@@ -28,47 +28,8 @@ pub mod exit {
     pub const UNAVAILABLE: i32 = 69;
 }
 
-/// Parses `args` and runs the command. Returns the process exit code.
-pub fn main<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
-    let args: Vec<OsString> = args.into_iter().collect();
-    register_secrets(&args);
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) if e.use_stderr() => {
-            // Through `err`: clap quotes a value it refuses, which may be a URL.
-            err(&e.render().to_string());
-            return exit::USAGE;
-        }
-        Err(e) => {
-            let _ = e.print();
-            return exit::OK;
-        }
-    };
-    let json = match &cli.command {
-        Command::Lint(args) => args.format == LintFormat::Json,
-        Command::Plan(args) => args.format == PlanFormat::Json,
-        Command::Apply(args) => args.format == Format::Json,
-        Command::Import(_) | Command::Export(_) | Command::Completions(_) | Command::Man => false,
-    };
-    let code = match &cli.command {
-        Command::Lint(args) => lint(&cli, args),
-        Command::Plan(args) => run_plan(&cli, args),
-        Command::Apply(args) => crate::apply_cmd::run(&cli, args),
-        Command::Export(args) => crate::commands::export::run(&cli, args),
-        Command::Completions(args) => crate::commands::completions::completions(args),
-        Command::Man => crate::commands::completions::man(),
-        Command::Import(args) => crate::commands::import::run(&cli, args),
-    };
-    // The contract: `--format json` prints one JSON document on stdout, whatever happens.
-    if json && !STDOUT_USED.load(Ordering::Relaxed) {
-        let lint = matches!(cli.command, Command::Lint(_));
-        out(&render::json::failure(lint, code, &take_errors()));
-    }
-    code
-}
-
 /// Whether anything was written on stdout (a JSON document, when `--format json`).
-static STDOUT_USED: AtomicBool = AtomicBool::new(false);
+pub(crate) static STDOUT_USED: AtomicBool = AtomicBool::new(false);
 
 /// The `error:` lines written on stderr, redacted, for a JSON document that must carry them.
 static ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -85,7 +46,7 @@ pub(crate) fn take_errors() -> Vec<String> {
 /// the environment may hold: those of any argument that looks like a URL, the client
 /// certificate's, and those of every `TOPOLOGY_CONNECTION_*` and `TOPOLOGY_MANAGEMENT_*`
 /// (even of a connection the files do not name).
-fn register_secrets(args: &[OsString]) {
+pub(crate) fn register_secrets(args: &[OsString]) {
     let mut args = args.iter().map(|a| a.to_string_lossy());
     while let Some(arg) = args.next() {
         if arg == "--client-cert-password" {
@@ -220,44 +181,6 @@ pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
     if !shown.is_empty() {
         let color = use_color(cli, std::io::stderr().is_terminal());
         err(&render::diagnostics::render(shown, &loaded.sources, color));
-    }
-}
-
-fn lint(cli: &Cli, args: &LintArgs) -> i32 {
-    let loaded = match load_or_exit(cli, &args.paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    match args.format {
-        LintFormat::Human => {
-            print_diagnostics(cli, &loaded);
-            if !cli.quiet && loaded.diagnostics.is_empty() {
-                let files = loaded
-                    .sources
-                    .iter()
-                    .filter(|(_, s)| s.kind == crate::source::SourceKind::Topology)
-                    .count();
-                err(&format!(
-                    "{} checked: no problem found\n",
-                    crate::text::count(files as u64, "file")
-                ));
-            }
-        }
-        LintFormat::Json => {
-            out_streamed(|w| render::json::write_lint(w, &loaded.diagnostics, &loaded.sources))
-        }
-        LintFormat::Github => out(&render::github::render(
-            &loaded.diagnostics,
-            &loaded.sources,
-        )),
-    }
-    let tally = Tally::of(&loaded.diagnostics);
-    // Freeing a large topology costs more than the OS reclaiming it at exit.
-    std::mem::forget(loaded);
-    if tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) {
-        exit::ERRORS
-    } else {
-        exit::OK
     }
 }
 
@@ -505,121 +428,4 @@ pub(crate) fn make_plan(
         );
     }
     plan::plan(desired, &states, prune)
-}
-
-fn run_plan(cli: &Cli, args: &PlanArgs) -> i32 {
-    let mut loaded = match load_or_exit(cli, &args.paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    // The human plan needs no topology after its specs: they take its names.
-    let desired = match args.format {
-        PlanFormat::Human | PlanFormat::Markdown => {
-            spec::into_desired(std::mem::take(&mut loaded.topology))
-        }
-        PlanFormat::Json => desired(&loaded),
-    };
-    let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
-    // A topology with errors is never sent to a broker: plan shows it offline.
-    let offline = args.offline || has_errors;
-    let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
-        Ok(b) => b,
-        Err(code) => {
-            if args.format == PlanFormat::Json {
-                let document = render::json::plan_document(
-                    &loaded.topology,
-                    &loaded.diagnostics,
-                    &loaded.sources,
-                    &Plan::default(),
-                );
-                out(&render::json::plan_failure(document, code, &take_errors()));
-            } else {
-                print_diagnostics(cli, &loaded);
-            }
-            return code;
-        }
-    };
-    let offline = brokers.snapshot.is_none();
-    let the_plan = make_plan(desired, &brokers, args.broker.prune);
-    if let Some(path) = &args.out {
-        let saved = crate::saved::SavedPlan::new(
-            &the_plan,
-            &loaded,
-            &args.paths,
-            &load_options(cli),
-            args.broker.prune,
-        );
-        if let Err(e) = saved.write(path) {
-            err(&format!("error: cannot write `{}`: {e}\n", path.display()));
-            return exit::USAGE;
-        }
-    }
-    let options = render::plan::Options {
-        color: use_color(cli, std::io::stdout().is_terminal()),
-        verbose: cli.verbose,
-        only: args.only.iter().map(|a| a.action()).collect(),
-        tally: Tally::of(&loaded.diagnostics),
-        offline,
-    };
-    match args.format {
-        PlanFormat::Markdown => {
-            let context = render::markdown::Context {
-                diagnostics: &loaded.diagnostics,
-                sources: &loaded.sources,
-                connections: &brokers.urls.masked(),
-                modes: brokers.snapshot.as_ref().map(|s| &s.modes),
-            };
-            out(&render::markdown::render(&the_plan, &context, &options));
-        }
-        PlanFormat::Json => out_streamed(|w| {
-            render::json::write_plan(
-                w,
-                &loaded.topology,
-                &loaded.diagnostics,
-                &loaded.sources,
-                &the_plan,
-            )
-        }),
-        // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
-        PlanFormat::Human if cli.quiet => print_diagnostics(cli, &loaded),
-        PlanFormat::Human => {
-            print_diagnostics(cli, &loaded);
-            if cli.verbose {
-                for install in &loaded.installs {
-                    out(&render::plan::install(install));
-                }
-            }
-            if let Some(snapshot) = &brokers.snapshot {
-                out(&render::plan::read_modes(&snapshot.modes));
-            }
-            if offline {
-                let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
-                    "the topology has errors, so no broker was asked"
-                } else {
-                    "offline: no broker asked"
-                };
-                out(&format!("{why}; every entity is shown as `create`\n\n"));
-            }
-            out(&render::plan::render(
-                &the_plan,
-                &brokers.urls.masked(),
-                &options,
-            ));
-        }
-    }
-    let code = plan_exit(has_errors, args.detailed_exitcode, &the_plan);
-    // Freeing a large topology and its plan costs more than the OS reclaiming them at exit
-    // (as `lint` does).
-    std::mem::forget((loaded, the_plan));
-    code
-}
-
-fn plan_exit(has_errors: bool, detailed: bool, plan: &Plan) -> i32 {
-    if has_errors {
-        exit::ERRORS
-    } else if detailed && plan.has_changes() {
-        exit::CHANGES
-    } else {
-        exit::OK
-    }
 }

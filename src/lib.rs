@@ -3,13 +3,12 @@
 //! The pipeline, one stage per module, each knowing nothing of later ones:
 //! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations) →
 //! [`model`] (merged topology) → [`lint`] (diagnostics) → [`plan`] (changes, pure) →
-//! `apply` (AMQP). [`render`] turns diagnostics, plans and the topology into text; [`app`]
-//! runs commands (with [`commands`], one file per newer command) and alone decides exit
-//! codes.
+//! `apply` (AMQP). [`render`] turns diagnostics, plans and the topology into text.
+//! [`commands`] is the top floor, one file a command; [`app`] is what they share (exit
+//! codes, redacted output, loading, the brokers of a session).
 
 pub mod app;
 pub mod apply;
-pub mod apply_cmd;
 pub mod broker;
 pub mod cli;
 pub mod commands;

@@ -2,6 +2,6 @@
 
 fn main() {
     topology::app::redact_panics();
-    let code = topology::app::main(std::env::args_os());
+    let code = topology::commands::main(std::env::args_os());
     std::process::exit(code);
 }

@@ -1,0 +1,134 @@
+//! `topology plan [PATH]...`: what would change on each connection's broker (offline:
+//! the whole topology as `create`), as text, JSON or Markdown; `--out` saves it for
+//! `apply --plan`. Exit 1 on errors in the files, 2 with `--detailed-exitcode` when changes
+//! are pending, 64/69 when a broker cannot be asked.
+
+use std::io::IsTerminal;
+
+use crate::app::{
+    desired, err, exit, load_options, load_or_exit, make_plan, out, out_streamed,
+    print_diagnostics, read_brokers, take_errors, use_color,
+};
+use crate::cli::{Cli, PlanArgs, PlanFormat};
+use crate::diagnostic::Tally;
+use crate::plan::Plan;
+use crate::render;
+use crate::spec;
+
+/// Runs `plan`; gives the exit code.
+pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
+    let mut loaded = match load_or_exit(cli, &args.paths) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    // The human plan needs no topology after its specs: they take its names.
+    let desired = match args.format {
+        PlanFormat::Human | PlanFormat::Markdown => {
+            spec::into_desired(std::mem::take(&mut loaded.topology))
+        }
+        PlanFormat::Json => desired(&loaded),
+    };
+    let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
+    // A topology with errors is never sent to a broker: plan shows it offline.
+    let offline = args.offline || has_errors;
+    let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
+        Ok(b) => b,
+        Err(code) => {
+            if args.format == PlanFormat::Json {
+                let document = render::json::plan_document(
+                    &loaded.topology,
+                    &loaded.diagnostics,
+                    &loaded.sources,
+                    &Plan::default(),
+                );
+                out(&render::json::plan_failure(document, code, &take_errors()));
+            } else {
+                print_diagnostics(cli, &loaded);
+            }
+            return code;
+        }
+    };
+    let offline = brokers.snapshot.is_none();
+    let the_plan = make_plan(desired, &brokers, args.broker.prune);
+    if let Some(path) = &args.out {
+        let saved = crate::saved::SavedPlan::new(
+            &the_plan,
+            &loaded,
+            &args.paths,
+            &load_options(cli),
+            args.broker.prune,
+        );
+        if let Err(e) = saved.write(path) {
+            err(&format!("error: cannot write `{}`: {e}\n", path.display()));
+            return exit::USAGE;
+        }
+    }
+    let options = render::plan::Options {
+        color: use_color(cli, std::io::stdout().is_terminal()),
+        verbose: cli.verbose,
+        only: args.only.iter().map(|a| a.action()).collect(),
+        tally: Tally::of(&loaded.diagnostics),
+        offline,
+    };
+    match args.format {
+        PlanFormat::Markdown => {
+            let context = render::markdown::Context {
+                diagnostics: &loaded.diagnostics,
+                sources: &loaded.sources,
+                connections: &brokers.urls.masked(),
+                modes: brokers.snapshot.as_ref().map(|s| &s.modes),
+            };
+            out(&render::markdown::render(&the_plan, &context, &options));
+        }
+        PlanFormat::Json => out_streamed(|w| {
+            render::json::write_plan(
+                w,
+                &loaded.topology,
+                &loaded.diagnostics,
+                &loaded.sources,
+                &the_plan,
+            )
+        }),
+        // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
+        PlanFormat::Human if cli.quiet => print_diagnostics(cli, &loaded),
+        PlanFormat::Human => {
+            print_diagnostics(cli, &loaded);
+            if cli.verbose {
+                for install in &loaded.installs {
+                    out(&render::plan::install(install));
+                }
+            }
+            if let Some(snapshot) = &brokers.snapshot {
+                out(&render::plan::read_modes(&snapshot.modes));
+            }
+            if offline {
+                let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
+                    "the topology has errors, so no broker was asked"
+                } else {
+                    "offline: no broker asked"
+                };
+                out(&format!("{why}; every entity is shown as `create`\n\n"));
+            }
+            out(&render::plan::render(
+                &the_plan,
+                &brokers.urls.masked(),
+                &options,
+            ));
+        }
+    }
+    let code = plan_exit(has_errors, args.detailed_exitcode, &the_plan);
+    // Freeing a large topology and its plan costs more than the OS reclaiming them at exit
+    // (as `lint` does).
+    std::mem::forget((loaded, the_plan));
+    code
+}
+
+fn plan_exit(has_errors: bool, detailed: bool, plan: &Plan) -> i32 {
+    if has_errors {
+        exit::ERRORS
+    } else if detailed && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}
