@@ -218,7 +218,9 @@ pub(crate) fn read_brokers(
     offline: bool,
 ) -> Result<Brokers, i32> {
     let names: Vec<String> = desired.keys().cloned().collect();
-    let mut urls = crate::broker::Urls::resolve(&args.reach, &names).map_err(usage_error)?;
+    let mut urls =
+        crate::broker::Urls::resolve(&args.reach.connections, &args.reach.management, &names)
+            .map_err(usage_error)?;
     // A Magento install's env.php gives the URLs that flags and environment do not, and
     // with them the TLS settings of those connections.
     let mut from_env_php = Vec::new();
@@ -253,7 +255,7 @@ pub(crate) fn read_brokers(
     }
     let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
     let mut tls = crate::broker::TlsSet::new(
-        crate::broker::tls::from_args(&args.reach).map_err(usage_error)?,
+        crate::broker::tls::from_files(args.reach.tls_files()).map_err(usage_error)?,
     );
     if offline || endpoints.is_empty() {
         return Ok(Brokers {

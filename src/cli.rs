@@ -204,6 +204,17 @@ pub struct BrokerReach {
     pub client_cert_password: Option<Secret>,
 }
 
+impl BrokerReach {
+    /// The TLS files these flags name, for [`crate::broker::tls::from_files`].
+    pub fn tls_files(&self) -> crate::broker::tls::TlsFiles<'_> {
+        crate::broker::tls::TlsFiles {
+            ca_file: self.ca_file.as_deref(),
+            client_cert: self.client_cert.as_deref(),
+            client_cert_password: self.client_cert_password.as_ref(),
+        }
+    }
+}
+
 impl std::fmt::Debug for BrokerReach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pairs = |pairs: &[String]| -> Vec<String> {

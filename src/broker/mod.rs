@@ -13,7 +13,6 @@ pub mod tls;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use crate::cli::BrokerReach;
 use crate::connection::{self, BadPair};
 use crate::plan::ConnectionState;
 use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
@@ -45,9 +44,15 @@ impl std::fmt::Debug for Urls {
 }
 
 impl Urls {
-    pub fn resolve(args: &BrokerReach, names: &[String]) -> Result<Urls, BadPair> {
-        let amqp = connection::parse_pairs(&args.connections, "connection", names)?;
-        let management = connection::parse_pairs(&args.management, "management", names)?;
+    /// From `--connection` and `--management` pairs (`NAME=URL`), and the environment for
+    /// the `names` no pair gives.
+    pub fn resolve(
+        connections: &[String],
+        management: &[String],
+        names: &[String],
+    ) -> Result<Urls, BadPair> {
+        let amqp = connection::parse_pairs(connections, "connection", names)?;
+        let management = connection::parse_pairs(management, "management", names)?;
         Ok(Urls {
             amqp: connection::resolve(&amqp, names, "CONNECTION"),
             management: connection::resolve(&management, names, "MANAGEMENT"),

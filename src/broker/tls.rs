@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
-use crate::cli::BrokerReach;
 use crate::secret::{self, Secret};
 use crate::source::magento::AmqpConnection;
 
@@ -107,21 +106,29 @@ impl From<Tls> for TlsSet {
     }
 }
 
-/// Reads the TLS files the arguments name. The client certificate's password is registered
-/// for redaction.
-pub fn from_args(args: &BrokerReach) -> Result<Tls, String> {
-    if let Some(password) = &args.client_cert_password {
+/// The TLS files a command line names (`--ca-file`, `--client-cert` and its password).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TlsFiles<'a> {
+    pub ca_file: Option<&'a std::path::Path>,
+    pub client_cert: Option<&'a std::path::Path>,
+    pub client_cert_password: Option<&'a Secret>,
+}
+
+/// Reads the TLS files named. The client certificate's password is registered for
+/// redaction.
+pub fn from_files(files: TlsFiles<'_>) -> Result<Tls, String> {
+    if let Some(password) = files.client_cert_password {
         secret::register(password.expose());
     }
-    let ca_pem = match &args.ca_file {
+    let ca_pem = match files.ca_file {
         Some(p) => Some(read_ca(p)?),
         None => None,
     };
-    let identity = match &args.client_cert {
+    let identity = match files.client_cert {
         Some(p) => Some(Identity::Pkcs12 {
             der: std::fs::read(p)
                 .map_err(|e| format!("cannot read client certificate `{}`: {e}", p.display()))?,
-            password: args.client_cert_password.clone().unwrap_or_default(),
+            password: files.client_cert_password.cloned().unwrap_or_default(),
         }),
         None => None,
     };

@@ -23,7 +23,7 @@ use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs};
 /// Runs `import`; its exit code (64 for a usage error, 69 when a broker cannot be read).
 pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
     let names = connection_names(cli, &args.reach.connections);
-    let urls = match Urls::resolve(&args.reach, &names) {
+    let urls = match Urls::resolve(&args.reach.connections, &args.reach.management, &names) {
         Ok(urls) => urls,
         Err(e) => return usage_error(e),
     };
@@ -47,7 +47,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
         Ok(e) => e,
         Err(e) => return usage_error(e),
     };
-    let tls = match tls::from_args(&args.reach) {
+    let tls = match tls::from_files(args.reach.tls_files()) {
         Ok(t) => TlsSet::new(t),
         Err(e) => return usage_error(e),
     };
