@@ -2,6 +2,39 @@
 
 use topology::diagnostic::Code;
 
+/// Every diagnostic code is produced by some fixture (under `fixtures/`, linted in both
+/// dialects), so that each rule has an input that shows it — except `unreadable`, which
+/// needs a file the OS refuses to read (tests/robustness.rs makes one at run time).
+#[test]
+fn every_code_is_produced_by_a_fixture() {
+    let fixtures = util::root().join("fixtures");
+    let mut dirs = Vec::new();
+    for group in [fixtures.clone(), fixtures.join("bad")] {
+        for entry in std::fs::read_dir(&group).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && path.file_name().is_some_and(|n| n != "bad") {
+                dirs.push(path);
+            }
+        }
+    }
+    let mut produced = std::collections::BTreeSet::new();
+    for dir in &dirs {
+        for dialect in ["magento", "rabbitmq"] {
+            let dir = dir.to_str().unwrap();
+            let out = util::run(&["lint", "--format", "json", "--dialect", dialect, dir]);
+            for d in out.json()["diagnostics"].as_array().unwrap() {
+                produced.insert(d["code"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !produced.contains(*c) && *c != "unreadable")
+        .collect();
+    assert!(missing.is_empty(), "no fixture produces {missing:?}");
+}
+
 #[test]
 fn every_code_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
