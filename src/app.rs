@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -118,12 +118,27 @@ pub fn redact_panics() {
     }));
 }
 
-pub(crate) fn use_color(cli: &Cli, stream_is_terminal: bool) -> bool {
+pub(crate) fn use_color(cli: &Cli, stream: Stream) -> bool {
     match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+        // A terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb says otherwise (CLICOLOR_FORCE
+        // forces it): the conventions `anstream` reads.
+        Color::Auto => {
+            let choice = match stream {
+                Stream::Stdout => anstream::AutoStream::choice(&std::io::stdout()),
+                Stream::Stderr => anstream::AutoStream::choice(&std::io::stderr()),
+            };
+            choice != anstream::ColorChoice::Never
+        }
     }
+}
+
+/// The stream a coloured text goes to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
 }
 
 pub(crate) fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -179,7 +194,7 @@ pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
         &loaded.diagnostics
     };
     if !shown.is_empty() {
-        let color = use_color(cli, std::io::stderr().is_terminal());
+        let color = use_color(cli, Stream::Stderr);
         err(&render::diagnostics::render(shown, &loaded.sources, color));
     }
 }

@@ -3,8 +3,6 @@
 //! `apply --plan`. Exit 1 on errors in the files, 2 with `--detailed-exitcode` when changes
 //! are pending, 64/69 when a broker cannot be asked.
 
-use std::io::IsTerminal;
-
 use crate::app::{
     desired, err, exit, load_options, load_or_exit, make_plan, out, out_streamed,
     print_diagnostics, read_brokers, take_errors, use_color,
@@ -64,7 +62,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
         }
     }
     let options = render::plan::Options {
-        color: use_color(cli, std::io::stdout().is_terminal()),
+        color: use_color(cli, crate::app::Stream::Stdout),
         verbose: cli.verbose,
         only: args.only.iter().map(|a| a.action()).collect(),
         tally: Tally::of(&loaded.diagnostics),
