@@ -151,22 +151,26 @@ pub(super) fn plan_connection(
     // (a queue only when it holds no ready message; apply refuses it while consumers or
     // unacknowledged messages remain). What this tool itself left (holding queues, records,
     // scratch entities of an interrupted run) is finished or removed by the next apply.
+    // An exchange or binding the files do not declare: deleted when `ours` says why (this
+    // tool's own leftover), else with --prune, else unmanaged.
+    let not_declared = |entity: Entity,
+                        ours: Option<String>,
+                        changes: &mut Vec<Change>,
+                        unmanaged: &mut Vec<Change>| {
+        match ours.or_else(|| prune.then(|| "not declared in the files (--prune)".to_string())) {
+            Some(reason) => changes.push(change(Action::Delete, entity, Some(reason), Vec::new())),
+            None => unmanaged.push(change(Action::Unchanged, entity, None, Vec::new())),
+        }
+    };
     let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
     let ours_q: HashSet<&str> = want.queues.iter().map(|q| q.name.as_str()).collect();
     for e in &have.exchanges {
         if e.name.is_empty() || e.name.starts_with("amq.") || ours_ex.contains(e.name.as_str()) {
             continue;
         }
-        let entity = Entity::Exchange(e.clone());
-        if record::is_own(&e.arguments) {
-            let reason = "a scratch exchange an interrupted apply left: deleted".to_string();
-            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else if prune {
-            let reason = "not declared in the files (--prune)".to_string();
-            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else {
-            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
-        }
+        let ours = record::is_own(&e.arguments)
+            .then(|| "a scratch exchange an interrupted apply left: deleted".to_string());
+        not_declared(Entity::Exchange(e.clone()), ours, changes, unmanaged);
     }
     for q in &have.queues {
         if q.name.starts_with("amq.") || ours_q.contains(q.name.as_str()) {
@@ -199,18 +203,10 @@ pub(super) fn plan_connection(
         {
             continue;
         }
-        let entity = Entity::Binding(b.clone());
-        if our_keys.contains(&b.key) {
-            // The files own this key: the other arguments are the old half of a binding
-            // replace that stopped, or a change made by hand. The files' binding stays.
-            let reason = "the files bind the same source, destination and routing key with other arguments: this one (left by an interrupted replace, or made by hand) is removed, the files' one stays".to_string();
-            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else if prune {
-            let reason = "not declared in the files (--prune)".to_string();
-            changes.push(change(Action::Delete, entity, Some(reason), Vec::new()));
-        } else {
-            unmanaged.push(change(Action::Unchanged, entity, None, Vec::new()));
-        }
+        // The files own this key: the other arguments are the old half of a binding replace
+        // that stopped, or a change made by hand. The files' binding stays.
+        let ours = our_keys.contains(&b.key).then(|| "the files bind the same source, destination and routing key with other arguments: this one (left by an interrupted replace, or made by hand) is removed, the files' one stays".to_string());
+        not_declared(Entity::Binding(b.clone()), ours, changes, unmanaged);
     }
 }
 
