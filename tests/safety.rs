@@ -392,3 +392,79 @@ fn exchange_replace_restores_every_binding() {
     );
     assert_eq!(queue_names(&v), ["q"], "no record left");
 }
+
+/// A binding whose arguments change is replaced (bound anew, then the old one unbound) while
+/// a publisher with confirms sends through it and a consumer holds messages unacknowledged:
+/// no publish finds the queue unbound (none returned), every confirmed message is counted
+/// afterwards (those held too), and one binding is left, with the new arguments.
+#[test]
+fn binding_replace_under_traffic_loses_nothing() {
+    let v = Vhost::new("binding-replace");
+    let files = |tag: &str| {
+        topology_dir(&format!(
+            r#"<exchange name="ex"><binding id="a" topic="a.#" destination="q"><arguments>
+                 <argument name="tag" xsi:type="string">{tag}</argument></arguments></binding></exchange>
+               <queue name="q"/>"#
+        ))
+    };
+    assert_eq!(apply(&v, &files("v1"), &[]).code, 0);
+    let rt = amqp::runtime();
+    let (before, (during, returned)) = rt.block_on(async {
+        let conn = amqp::connect(&v.name, "publisher").await;
+        let before = amqp::publish(&conn, "ex", "a.b", 0..500).await;
+        let held = amqp::hold(&conn, "q", 5).await;
+        assert_eq!(held.held.len(), 5, "a consumer holds 5 unacknowledged");
+        let stop = Arc::new(AtomicBool::new(false));
+        let publisher = {
+            let stop = stop.clone();
+            let conn = amqp::connect(&v.name, "publisher-2").await;
+            tokio::spawn(
+                async move { amqp::publish_until(&conn, "ex", "a.b", 1_000_000, stop).await },
+            )
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = tokio::task::spawn_blocking({
+            let dir = files("v2");
+            let url = v.url();
+            move || {
+                let p = dir.path().to_str().unwrap().to_string();
+                run(&["apply", &p, "--connection", &url])
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.store(true, Ordering::Relaxed);
+        let sent = publisher.await.unwrap();
+        held.hand_back().await;
+        (before, sent)
+    });
+    assert!(during.len() > 20, "traffic flowed: {}", during.len());
+    assert_eq!(
+        returned,
+        Vec::<u64>::new(),
+        "no publish found the queue unbound"
+    );
+    let (got, _) = rt.block_on(async {
+        let conn = amqp::connect(&v.name, "reader").await;
+        amqp::payloads(&conn, "q").await
+    });
+    let mut want = names(before.iter().copied());
+    want.extend(names(during.iter().copied()));
+    let missing: Vec<&String> = want.difference(&got).collect();
+    assert!(missing.is_empty(), "lost {} message(s)", missing.len());
+    assert_eq!(got.len(), want.len(), "nothing else in q");
+    let ours: Vec<serde_json::Value> = v.definitions()["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["source"] == "ex")
+        .map(|b| b["arguments"].clone())
+        .collect();
+    assert_eq!(
+        ours,
+        [serde_json::json!({"tag": "v2"})],
+        "one binding, the new one"
+    );
+}
