@@ -168,6 +168,38 @@ fn every_kind_of_definition_reads_back_unchanged() {
     rt.block_on(client.close(0, "done".into())).unwrap();
 }
 
+/// With more than a thousand exchanges the bindings are read in one listing of the vhost
+/// rather than one request per exchange: the plan reads the same.
+#[test]
+fn a_vhost_of_many_exchanges_reads_back_unchanged() {
+    let v = Vhost::new("manyexchanges");
+    let mut xml = String::new();
+    for i in 0..1001 {
+        xml.push_str(&format!(
+            r#"<exchange name="e{i:04}"><binding id="b" topic="t.{i}" destination="q"/></exchange>"#
+        ));
+    }
+    let files = topology_dir(&xml);
+    let p = files.path().to_str().unwrap();
+    let out = apply(&v, p, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    v.request(
+        "POST",
+        "/bindings/{vhost}/e/e0500/q/q",
+        json!({"routing_key": "by-hand", "arguments": {}}),
+    );
+    let doc = plan_json(&v, p, &[]).json();
+    assert_eq!(count(&doc, "unchanged"), 2003, "{:?}", doc["summary"]);
+    assert_eq!(actions(&doc).len(), 2003);
+    let unmanaged: Vec<&str> = doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(unmanaged, ["e0500 -> q [by-hand]"], "{doc}");
+}
+
 /// Each kind of change: a new exchange (create), a queue whose TTL changed (replace, with
 /// both values), a new binding (create); --detailed-exitcode exits 2.
 #[test]

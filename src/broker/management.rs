@@ -326,6 +326,16 @@ fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
+/// Requests in flight at once for a vhost's bindings, one exchange each.
+const IN_FLIGHT: usize = 4;
+
+/// Up to how many exchanges a vhost's bindings are read one exchange at a time. A request
+/// costs the broker about what a dozen bindings do (RabbitMQ 3.10: 0.4 ms against 20-30 µs
+/// a binding), and the one listing of the vhost's bindings also holds an implicit binding
+/// per queue: one request per exchange is cheaper but where exchanges have a few bindings
+/// each, and its cost is bounded here.
+const PER_EXCHANGE_UP_TO: usize = 1000;
+
 /// A management API client for one connection's vhost.
 #[derive(Clone)]
 pub struct Api {
@@ -436,23 +446,68 @@ impl Api {
     }
 
     /// What the vhost holds, as a plan compares it: its exchanges, queues and bindings,
-    /// listed at once (three requests in flight), without statistics and with only the
-    /// columns read; see [`vhost_entities`] for what is left out.
+    /// without statistics and with only the columns read, the queues listed while the
+    /// exchanges and then their bindings are; see [`vhost_entities`] for what is left out.
     pub async fn entities(&self) -> Result<ConnectionSpecs, ReadError> {
         let vhost = seg(&self.vhost);
-        let (exchanges, queues, bindings) = tokio::try_join!(
-            self.list::<ExchangeDef>(format!(
-                "/exchanges/{vhost}?disable_stats=true&columns={}",
-                ExchangeDef::COLUMNS
-            )),
-            self.list::<QueueDef>(format!(
-                "/queues/{vhost}?disable_stats=true&columns={}",
-                QueueDef::COLUMNS
-            )),
-            // Bindings have no statistics to leave out.
-            self.list::<BindingDef>(format!("/bindings/{vhost}?columns={}", BindingDef::COLUMNS)),
-        )?;
+        let queues = self.list::<QueueDef>(format!(
+            "/queues/{vhost}?disable_stats=true&columns={}",
+            QueueDef::COLUMNS
+        ));
+        let exchanges_and_bindings = async {
+            let exchanges = self
+                .list::<ExchangeDef>(format!(
+                    "/exchanges/{vhost}?disable_stats=true&columns={}",
+                    ExchangeDef::COLUMNS
+                ))
+                .await?;
+            let bindings = self.bindings(&exchanges).await?;
+            Ok((exchanges, bindings))
+        };
+        let (queues, (exchanges, bindings)) = tokio::try_join!(queues, exchanges_and_bindings)?;
         Ok(vhost_entities(exchanges, queues, bindings))
+    }
+
+    /// The vhost's bindings but the default exchange's (bindings have no statistics to
+    /// leave out): those of each exchange as a source, [`IN_FLIGHT`] requests at a time (the
+    /// broker answers each request on one core); with more than [`PER_EXCHANGE_UP_TO`]
+    /// exchanges, the one listing of the vhost's bindings.
+    async fn bindings(&self, exchanges: &[ExchangeDef]) -> Result<Vec<BindingDef>, ReadError> {
+        let vhost = seg(&self.vhost);
+        let sources: Vec<&str> = exchanges
+            .iter()
+            .map(|x| x.name.as_str())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if sources.len() > PER_EXCHANGE_UP_TO {
+            return self
+                .list(format!("/bindings/{vhost}?columns={}", BindingDef::COLUMNS))
+                .await;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let worker = async || {
+            let mut out: Vec<BindingDef> = Vec::new();
+            loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(source) = sources.get(at) else {
+                    return Ok::<_, ReadError>(out);
+                };
+                let path = format!(
+                    "/exchanges/{vhost}/{}/bindings/source?columns={}",
+                    seg(source),
+                    BindingDef::COLUMNS
+                );
+                // An exchange deleted since it was listed has no bindings left.
+                out.extend(
+                    self.get::<Vec<BindingDef>>(&path)
+                        .await?
+                        .unwrap_or_default(),
+                );
+            }
+        };
+        let workers = (0..IN_FLIGHT).map(|_| worker());
+        let lists = futures_util::future::try_join_all(workers).await?;
+        Ok(lists.into_iter().flatten().collect())
     }
 
     /// GET a listing of the vhost; a vhost that does not exist is an error.
