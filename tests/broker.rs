@@ -27,6 +27,16 @@ fn count(doc: &serde_json::Value, action: &str) -> usize {
     actions(doc).iter().filter(|a| a.0 == action).count()
 }
 
+/// The names of the unmanaged entities of a JSON plan.
+fn unmanaged(doc: &serde_json::Value) -> Vec<&str> {
+    doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect()
+}
+
 /// apply, then plan: nothing to do; --detailed-exitcode says so.
 #[test]
 fn apply_then_plan_shows_nothing_to_do() {
@@ -154,12 +164,7 @@ fn every_kind_of_definition_reads_back_unchanged() {
     let all = actions(&doc);
     assert_eq!(count(&doc, "unchanged"), 7, "{all:?}");
     assert_eq!(all.len(), 7, "{all:?}");
-    let unmanaged: Vec<&str> = doc["unmanaged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let unmanaged = unmanaged(&doc);
     assert_eq!(unmanaged, ["amq.topic -> orders.ttl [by-hand]"], "{doc}");
     assert_eq!(
         plan(&v, p, &[&rabbitmq[..], &["--detailed-exitcode"]].concat()).code,
@@ -191,12 +196,7 @@ fn a_vhost_of_many_exchanges_reads_back_unchanged() {
     let doc = plan_json(&v, p, &[]).json();
     assert_eq!(count(&doc, "unchanged"), 2003, "{:?}", doc["summary"]);
     assert_eq!(actions(&doc).len(), 2003);
-    let unmanaged: Vec<&str> = doc["unmanaged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let unmanaged = unmanaged(&doc);
     assert_eq!(unmanaged, ["e0500 -> q [by-hand]"], "{doc}");
 }
 
@@ -428,12 +428,7 @@ fn prune() {
     v.publish("stray-full");
 
     let doc = plan_json(&v, p, &[]).json();
-    let unmanaged: Vec<&str> = doc["unmanaged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let unmanaged = unmanaged(&doc);
     assert_eq!(
         unmanaged,
         [
