@@ -118,8 +118,8 @@ pub async fn read_states(
         let want = desired.get(&ep.name).unwrap_or(&empty);
         let tls = tls.for_connection(&ep.name);
         let why_not = no_management.then(|| "--no-management asks for them".to_string());
-        let (conn, api, read) = connect_and_list(ep, tls, timeout, why_not).await?;
-        let state = match read {
+        let Reached { conn, api, listed } = connect_and_list(ep, tls, timeout, why_not).await?;
+        let state = match listed {
             Ok(mut have) => {
                 read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
@@ -149,28 +149,28 @@ pub async fn read_states(
     Ok(Snapshot { states, modes })
 }
 
-/// An AMQP connection to `endpoint`, its management API, and what that API lists of the
-/// vhost (unless `why_not` says why it is not asked). AMQP proves the credentials and the
-/// vhost: its error comes first, and then the listings are not awaited; they are read
-/// while AMQP connects.
+/// A connection's broker, reached: its AMQP connection, its management API, and what that
+/// API listed of the vhost.
+struct Reached {
+    conn: lapin::Connection,
+    api: management::Api,
+    listed: Result<ConnectionSpecs, management::ReadError>,
+}
+
+/// Connects to `endpoint` over AMQP and lists its vhost through the management API (unless
+/// `why_not` says why it is not asked). AMQP proves the credentials and the vhost: its error
+/// comes first, and then the listings are not awaited; they are read while AMQP connects.
 async fn connect_and_list(
     endpoint: &Endpoint,
     tls: &Tls,
     timeout: Duration,
     why_not: Option<String>,
-) -> Result<
-    (
-        lapin::Connection,
-        management::Api,
-        Result<ConnectionSpecs, management::ReadError>,
-    ),
-    Unavailable,
-> {
+) -> Result<Reached, Unavailable> {
     let api = management::Api::new(
         endpoint,
         http::client(endpoint, tls, timeout).map_err(Unavailable)?,
     );
-    let (conn, read) = tokio::try_join!(
+    let (conn, listed) = tokio::try_join!(
         async {
             amqp::connect(endpoint, tls, timeout)
                 .await
@@ -183,7 +183,7 @@ async fn connect_and_list(
             })
         },
     )?;
-    Ok((conn, api, read))
+    Ok(Reached { conn, api, listed })
 }
 
 /// What one connection's vhost holds, read from the management API's listings (`import`),
@@ -195,9 +195,9 @@ pub async fn read_vhost(
     tls: &Tls,
     timeout: Duration,
 ) -> Result<ConnectionSpecs, Unavailable> {
-    let (conn, _, read) = connect_and_list(endpoint, tls, timeout, None).await?;
-    amqp::close_connection(&conn, timeout).await;
-    match read {
+    let reached = connect_and_list(endpoint, tls, timeout, None).await?;
+    amqp::close_connection(&reached.conn, timeout).await;
+    match reached.listed {
         Ok(mut specs) => {
             sort(&mut specs);
             Ok(specs)
