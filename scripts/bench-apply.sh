@@ -42,7 +42,7 @@ vhost() {
 now() { date +%s%N; }
 secs() { awk "BEGIN{printf \"%.2f\", ($2 - $1) / 1e9}"; }
 
-printf '| queues + bindings | definitions import | topology apply (fresh vhost) | apply / import | no-op re-apply | plan (one definitions read) |\n|---|---|---|---|---|---|\n'
+printf '| queues + bindings | definitions import | topology apply (fresh vhost) | apply / import | no-op re-apply | no-op plan |\n|---|---|---|---|---|---|\n'
 for n in "${SIZES[@]}"; do
   modules=$(( n >= 1000 ? n / 1000 : 1 )); per=$(( n / modules / 10 ))
   python3 "$GEN" --modules "$modules" --exchanges-per-module 10 --bindings-per-exchange "$per" \

@@ -14,18 +14,25 @@ use crate::secret::Secret;
 
 /// The HTTP client for `endpoint`'s management API: connecting, and every wait for the
 /// server to send something, bounded by `timeout` (a server that accepts and never answers
-/// is an error after `timeout`); a whole request (a large definitions export) by three times
-/// that. The TLS settings apply to an `https://` management URL.
+/// is an error after `timeout`); a whole request (a large listing) by three times that. The
+/// TLS settings apply to an `https://` management URL; with only `http://` ones, no
+/// certificate is loaded (the platform's roots are a few hundred files) and a redirect is
+/// not followed (the management API does not redirect: what a proxy answers instead is
+/// reported as it is, not followed to an `https://` URL that these settings cannot trust).
 pub fn client(endpoint: &Endpoint, tls: &Tls, timeout: Duration) -> Result<Client, String> {
     let mut builder = Client::builder()
         .connect_timeout(timeout)
         .read_timeout(timeout)
         .timeout(timeout * 3);
-    if endpoint
+    if !endpoint
         .management
         .iter()
         .any(|m| m.starts_with("https://"))
     {
+        builder = builder
+            .tls_certs_only([])
+            .redirect(reqwest::redirect::Policy::none());
+    } else {
         if let Some(pem) = &tls.ca_pem {
             let certs = Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?;

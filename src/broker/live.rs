@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use lapin::{Channel, Connection};
 
 use super::amqp;
-use super::management::{Api, ReadError};
+use super::management::{Api, QueueDef, ReadError};
 use super::mover;
 use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus, Vacated};
 use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec};
@@ -159,7 +159,11 @@ impl Executor for LiveBroker<'_> {
 
     async fn queue_definition(&mut self, name: &str) -> Result<Option<QueueSpec>, OpError> {
         let api = self.api()?;
-        Ok(api.queue(name).await.map_err(from_read)?.map(|q| q.spec()))
+        Ok(api
+            .queue(name)
+            .await
+            .map_err(from_read)?
+            .map(QueueDef::into_spec))
     }
 
     async fn queue_bindings(&mut self, name: &str) -> Result<Vec<BindingSpec>, OpError> {

@@ -1,6 +1,6 @@
 //! Broker access: where each connection lives ([`endpoint`]), reading what a broker holds
-//! (the management API's definitions export, [`management`]; AMQP probes when it is out of
-//! reach, [`amqp`]), and the AMQP operations apply runs.
+//! (the management API's listings of the vhost, [`management`]; AMQP probes when it is out
+//! of reach, [`amqp`]), and the AMQP operations apply runs.
 
 pub mod amqp;
 pub mod endpoint;
@@ -122,18 +122,10 @@ pub async fn read_states(
         let empty = ConnectionSpecs::default();
         let want = desired.get(&ep.name).unwrap_or(&empty);
         let tls = tls.for_connection(&ep.name);
-        // AMQP first: it proves the credentials and vhost, and gives message counts.
-        let conn = amqp::connect(ep, tls, timeout).await.map_err(Unavailable)?;
-        let api = management::Api::new(ep, http::client(ep, tls, timeout).map_err(Unavailable)?);
-        let read = if no_management {
-            Err(management::ReadError::Unreachable(
-                "--no-management asks for them".to_string(),
-            ))
-        } else {
-            api.definitions().await
-        };
-        let state = match read {
-            Ok((mut have, _version)) => {
+        let why_not = no_management.then(|| "--no-management asks for them".to_string());
+        let Reached { conn, api, listed } = connect_and_list(ep, tls, timeout, why_not).await?;
+        let state = match listed {
+            Ok(mut have) => {
                 read_usage(&conn, &api, &mut have, want, timeout).await?;
                 sort(&mut have);
                 modes.insert(
@@ -162,25 +154,56 @@ pub async fn read_states(
     Ok(Snapshot { states, modes })
 }
 
-/// What one connection's vhost holds, read from the management API's definitions export
-/// (`import`): after an AMQP connection that proves the credentials and the vhost, as
-/// [`read_states`] does, so that both say the same when the broker refuses us. A management
-/// API that does not answer is an error here: AMQP cannot list what a vhost holds.
-pub async fn read_definitions(
+/// A connection's broker, reached: its AMQP connection, its management API, and what that
+/// API listed of the vhost.
+struct Reached {
+    conn: lapin::Connection,
+    api: management::Api,
+    listed: Result<ConnectionSpecs, management::ReadError>,
+}
+
+/// Connects to `endpoint` over AMQP and lists its vhost through the management API (unless
+/// `why_not` says why it is not asked). AMQP proves the credentials and the vhost: its error
+/// comes first, and then the listings are not awaited; they are read while AMQP connects.
+async fn connect_and_list(
     endpoint: &Endpoint,
     tls: &Tls,
     timeout: Duration,
-) -> Result<ConnectionSpecs, Unavailable> {
-    let conn = amqp::connect(endpoint, tls, timeout)
-        .await
-        .map_err(Unavailable)?;
-    amqp::close_connection(&conn, timeout).await;
+    why_not: Option<String>,
+) -> Result<Reached, Unavailable> {
     let api = management::Api::new(
         endpoint,
         http::client(endpoint, tls, timeout).map_err(Unavailable)?,
     );
-    match api.definitions().await {
-        Ok((mut specs, _version)) => {
+    let (conn, listed) = tokio::try_join!(
+        async {
+            amqp::connect(endpoint, tls, timeout)
+                .await
+                .map_err(Unavailable)
+        },
+        async {
+            Ok(match why_not {
+                Some(why) => Err(management::ReadError::Unreachable(why)),
+                None => api.entities().await,
+            })
+        },
+    )?;
+    Ok(Reached { conn, api, listed })
+}
+
+/// What one connection's vhost holds, read from the management API's listings (`import`),
+/// with an AMQP connection that proves the credentials and the vhost, as [`read_states`]
+/// does, so that both say the same when the broker refuses us. A management API that does
+/// not answer is an error here: AMQP cannot list what a vhost holds.
+pub async fn read_vhost(
+    endpoint: &Endpoint,
+    tls: &Tls,
+    timeout: Duration,
+) -> Result<ConnectionSpecs, Unavailable> {
+    let reached = connect_and_list(endpoint, tls, timeout, None).await?;
+    amqp::close_connection(&reached.conn, timeout).await;
+    match reached.listed {
+        Ok(mut specs) => {
             sort(&mut specs);
             Ok(specs)
         }

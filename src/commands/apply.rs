@@ -110,7 +110,8 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         verbose: cli.verbose,
     };
     let timeout = Duration::from_secs(args.broker.reach.timeout.max(1));
-    let rt = app::runtime();
+    // Started for the first connection with changes: a no-op apply needs none.
+    let mut rt = None;
     let wait = Duration::from_secs(args.wait_for_consumers);
     let mut steps = Vec::new();
     let mut ending = Ending::Done;
@@ -130,6 +131,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
             continue;
         }
         let tls = brokers.tls.for_connection(&ep.name);
+        let rt = rt.get_or_insert_with(app::runtime);
         let result = rt.block_on(async {
             let conn = amqp::connect(ep, tls, timeout).await?;
             let api = if live {

@@ -2,8 +2,8 @@
 //! `lint`, `plan` and `apply` (and Magento, where it can) read back unchanged.
 //!
 //! Takes the connections (`--connection NAME=URL` or `TOPOLOGY_CONNECTION_<NAME>`, the URL
-//! handled as `plan` handles it: TLS, `--management`, `--timeout`); reads each vhost's
-//! definitions through the management API ([`crate::broker::read_definitions`]); chooses
+//! handled as `plan` handles it: TLS, `--management`, `--timeout`); reads what each vhost
+//! holds through the management API ([`crate::broker::read_vhost`]); chooses
 //! what to write ([`select`]: what RabbitMQ or an interrupted apply owns is left out and
 //! counted, queues that their bindings would not infer exactly get a `<queue>` element); and
 //! writes the file ([`crate::render::topology_xml`]) to stdout or `--out`. Notes on what was
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::app::{err, exit, out, runtime, usage_error};
 use crate::apply::record;
-use crate::broker::{TlsSet, Urls, read_definitions, tls};
+use crate::broker::{TlsSet, Urls, read_vhost, tls};
 use crate::cli::{Cli, ImportArgs};
 use crate::model::values::{PhpInt, is_php_numeric, php_int};
 use crate::model::{DestinationType, Value};
@@ -56,7 +56,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
     let mut import = Import::default();
     for endpoint in &endpoints {
         let spinner = reading(cli, &endpoint.name);
-        let read = runtime.block_on(read_definitions(
+        let read = runtime.block_on(read_vhost(
             endpoint,
             tls.for_connection(&endpoint.name),
             timeout,
