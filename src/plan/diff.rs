@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Action, Change, ConnectionState, Difference, Entity, probe};
+use super::{Action, Change, ConnectionState, Difference, Entity, Unmanaged, probe};
 use crate::apply::record;
 use crate::model::Value;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType};
@@ -15,7 +15,7 @@ pub(super) fn plan_connection(
     state: &ConnectionState,
     prune: bool,
     changes: &mut Vec<Change>,
-    unmanaged: &mut Vec<Change>,
+    unmanaged: &mut Vec<Unmanaged>,
 ) {
     let change = |action, entity, reason: Option<String>, differences| Change {
         action,
@@ -156,10 +156,14 @@ pub(super) fn plan_connection(
     let not_declared = |entity: Entity,
                         ours: Option<String>,
                         changes: &mut Vec<Change>,
-                        unmanaged: &mut Vec<Change>| {
+                        unmanaged: &mut Vec<Unmanaged>| {
         match ours.or_else(|| prune.then(|| "not declared in the files (--prune)".to_string())) {
             Some(reason) => changes.push(change(Action::Delete, entity, Some(reason), Vec::new())),
-            None => unmanaged.push(change(Action::Unchanged, entity, None, Vec::new())),
+            None => unmanaged.push(Unmanaged {
+                connection: connection.to_string(),
+                entity,
+                reason: None,
+            }),
         }
     };
     let ours_ex: HashSet<&str> = want.exchanges.iter().map(|e| e.name.as_str()).collect();
@@ -190,7 +194,11 @@ pub(super) fn plan_connection(
                     crate::text::count(q.usage.messages.unwrap_or(0), "message")
                 )
             });
-            unmanaged.push(change(Action::Unchanged, entity, reason, Vec::new()));
+            unmanaged.push(Unmanaged {
+                connection: connection.to_string(),
+                entity,
+                reason,
+            });
         }
     }
     for b in &have.bindings {

@@ -186,10 +186,29 @@ pub enum ConnectionState {
     Probed(Probed),
 }
 
+/// An entity on a broker that the files do not declare, left alone: not a change (nothing
+/// is done to it), so it has no action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unmanaged {
+    pub connection: String,
+    pub entity: Entity,
+    /// Why it stays although `--prune` was asked (a queue that holds messages).
+    pub reason: Option<String>,
+}
+
+impl Unmanaged {
+    pub fn kind(&self) -> EntityKind {
+        self.entity.kind()
+    }
+    pub fn name(&self) -> String {
+        self.entity.name()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     pub changes: Vec<Change>,
-    pub unmanaged: Vec<Change>,
+    pub unmanaged: Vec<Unmanaged>,
 }
 
 impl Plan {
@@ -229,21 +248,19 @@ pub fn plan(
             &mut unmanaged,
         );
     }
-    sort_changes(&mut changes);
-    sort_changes(&mut unmanaged);
+    changes.sort_by(|a, b| in_plan_order((&a.entity, &a.connection), (&b.entity, &b.connection)));
+    unmanaged.sort_by(|a, b| in_plan_order((&a.entity, &a.connection), (&b.entity, &b.connection)));
     Plan { changes, unmanaged }
 }
 
-/// Sorts by (kind, connection, name), without making any name: the changes arrive mostly in
-/// order (per connection, each kind sorted), which the stable sort takes as runs.
+/// Orders by (kind, connection, name), without making any name: the changes arrive mostly
+/// in order (per connection, each kind sorted), which a stable sort takes as runs.
 /// (`sort_by_key` made the key, a formatted name, at every comparison: 60 million of them
 /// for a million bindings.)
-fn sort_changes(changes: &mut [Change]) {
-    changes.sort_by(|a, b| {
-        (a.kind(), &a.connection)
-            .cmp(&(b.kind(), &b.connection))
-            .then_with(|| a.entity.cmp_name(&b.entity))
-    });
+fn in_plan_order(a: (&Entity, &String), b: (&Entity, &String)) -> std::cmp::Ordering {
+    (a.0.kind(), a.1)
+        .cmp(&(b.0.kind(), b.1))
+        .then_with(|| a.0.cmp_name(b.0))
 }
 
 /// Compares two strings given as the concatenations of their parts, as `str` compares.

@@ -94,7 +94,7 @@ pub struct UnmanagedJson {
     pub usage: Option<UsageJson>,
 }
 
-pub fn unmanaged(list: &[Change]) -> Vec<UnmanagedJson> {
+pub fn unmanaged(list: &[crate::plan::Unmanaged]) -> Vec<UnmanagedJson> {
     list.iter()
         .map(|c| UnmanagedJson {
             kind: c.kind().as_str(),

@@ -250,7 +250,7 @@ fn unmanaged(out: &mut String, plan: &Plan) {
             vec![
                 c.kind().as_str().to_string(),
                 code(&c.connection),
-                code(&label(c)),
+                code(&super::plan::Label(&c.entity).to_string()),
                 note.join("; "),
             ]
         }),

@@ -273,7 +273,7 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             say!(out, "  # skipped: {reason}");
             if options.verbose {
                 for c in changes {
-                    say!(out, "  # {} {}", c.kind().as_str(), Label(c));
+                    say!(out, "  # {} {}", c.kind().as_str(), Label(&c.entity));
                 }
             } else {
                 say!(out, "  # {}", counted(changes));
@@ -296,14 +296,19 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             for c in of_kind {
                 listed += 1;
                 if c.action == Action::Unchanged {
-                    say!(out, "      = {} {}", kind.as_str(), Label(c));
+                    say!(out, "      = {} {}", kind.as_str(), Label(&c.entity));
                     continue;
                 }
                 let (sym, code) = symbol(c.action);
                 paint.line(
                     &mut out,
                     code,
-                    format_args!("  {sym} {} {}{}", kind.as_str(), Label(c), headline(c)),
+                    format_args!(
+                        "  {sym} {} {}{}",
+                        kind.as_str(),
+                        Label(&c.entity),
+                        headline(c)
+                    ),
                 );
                 details(&mut out, c);
                 if let Some(reason) = &c.reason
@@ -350,7 +355,7 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
                 out,
                 "  ? {} {} on `{}`{}",
                 c.kind().as_str(),
-                Label(c),
+                Label(&c.entity),
                 c.connection,
                 reason.unwrap_or_default()
             );
@@ -445,18 +450,18 @@ fn counted(changes: &[&Change]) -> String {
 /// A change's label: its name, and a binding's arguments when it has any, so that two
 /// bindings that differ only there do not look the same.
 pub(super) fn label(c: &Change) -> String {
-    Label(c).to_string()
+    Label(&c.entity).to_string()
 }
 
 /// [`label`], written where it goes.
-struct Label<'a>(&'a Change);
+pub(super) struct Label<'a>(pub(super) &'a Entity);
 
 impl std::fmt::Display for Label<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for part in self.0.entity.name_parts() {
+        for part in self.0.name_parts() {
             f.write_str(part)?;
         }
-        if let Entity::Binding(b) = &self.0.entity
+        if let Entity::Binding(b) = self.0
             && !b.arguments.is_empty()
         {
             f.write_str(" {")?;
