@@ -1,0 +1,257 @@
+//! Argument values as they are sent to RabbitMQ ([`Value`]), one argument with the places
+//! that gave its name and value ([`Argument`]), and an element's arguments in declaration
+//! order, indexed by name once they are many ([`Arguments`]).
+
+use std::fmt;
+
+use crate::source::{Span, Spanned};
+
+/// An argument value as it is sent to RabbitMQ.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Sent as a signed 64-bit AMQP integer (what a definitions import stores).
+    Int(i64),
+    /// Sent as an AMQP double; RabbitMQ refuses it for its integer arguments.
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// The AMQP type name RabbitMQ uses in its error messages.
+    pub fn amqp_type(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "long",
+            Value::Float(_) => "double",
+            Value::Str(_) => "longstr",
+            Value::Bool(_) => "bool",
+            Value::Array(_) => "array",
+        }
+    }
+
+    /// A JSON value as RabbitMQ reports it (management API, definitions): integers stay
+    /// integers; `null` and objects are no argument value.
+    pub fn from_json(v: &serde_json::Value) -> Option<Value> {
+        Some(match v {
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().filter_map(Value::from_json).collect())
+            }
+            serde_json::Value::Null | serde_json::Value::Object(_) => return None,
+        })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Str(s) => serde_json::Value::from(s.as_str()),
+            Value::Bool(b) => serde_json::Value::from(*b),
+            Value::Array(items) => items.iter().map(Value::to_json).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Array(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+/// One `<argument>`: its name, its value, and where each came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Argument {
+    pub name: Spanned<String>,
+    pub value: Value,
+    /// Span of the value (the element's text, or the element when it has none).
+    pub value_span: Span,
+}
+
+/// An ordered list of arguments with unique names (order of first declaration). Lookups by
+/// name are O(1): past a few arguments a name → position index is kept beside the list, so a
+/// vendor file with 100,000 arguments merges in linear time.
+#[derive(Clone, Debug, Default)]
+pub struct Arguments {
+    list: Vec<Argument>,
+    /// Name → position in `list`, once `list` is longer than [`Arguments::INDEXED_FROM`]
+    /// (a short list is scanned: most elements have none or a handful).
+    index: Option<Box<rustc_hash::FxHashMap<String, usize>>>,
+}
+
+impl IntoIterator for Arguments {
+    type Item = Argument;
+    type IntoIter = std::vec::IntoIter<Argument>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.into_iter()
+    }
+}
+
+impl PartialEq for Arguments {
+    fn eq(&self, other: &Arguments) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Arguments {
+    const INDEXED_FROM: usize = 8;
+
+    pub fn get(&self, name: &str) -> Option<&Argument> {
+        self.position(name).map(|i| &self.list[i])
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.list.iter().position(|a| a.name.value == name),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Argument> {
+        self.list.iter()
+    }
+
+    /// Each argument's name and span, with its value to change (names cannot change: the
+    /// index depends on them).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = (&Spanned<String>, &mut Value, Span)> {
+        self.list
+            .iter_mut()
+            .map(|a| (&a.name, &mut a.value, a.value_span))
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds or replaces by name: a replaced argument keeps its position.
+    pub fn upsert(&mut self, arg: Argument) {
+        if let Some(i) = self.position(&arg.name.value) {
+            self.list[i] = arg;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(arg.name.value.clone(), self.list.len());
+        } else if self.list.len() >= Self::INDEXED_FROM {
+            let mut index: rustc_hash::FxHashMap<String, usize> = self
+                .list
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.value.clone(), i))
+                .collect();
+            index.insert(arg.name.value.clone(), self.list.len());
+            self.index = Some(Box::new(index));
+        }
+        self.list.push(arg);
+    }
+
+    /// Same names and values, whatever the order and spans.
+    pub fn same_values(&self, other: &Arguments) -> bool {
+        self.list.len() == other.list.len()
+            && self
+                .list
+                .iter()
+                .all(|a| other.get(&a.name.value).is_some_and(|b| b.value == a.value))
+    }
+
+    /// Name → value, sorted by name: the JSON form.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut sorted: Vec<_> = self.list.iter().collect();
+        sorted.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+        sorted
+            .into_iter()
+            .map(|a| (a.name.value.clone(), a.value.to_json()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn arg(name: &str, value: i64, at: usize) -> Argument {
+        let span = Span::new(FileId(0), at, at + 1);
+        Argument {
+            name: Spanned::new(name.to_string(), span),
+            value: Value::Int(value),
+            value_span: span,
+        }
+    }
+
+    /// Issue 11: 100,000 arguments in one element took 15 s (each upsert scanned the list).
+    /// Past a handful the list is indexed: upserts keep the order of first declaration, a
+    /// repeated name replaces in place, and every lookup finds its argument.
+    #[test]
+    fn many_arguments_keep_order_and_replace_in_place() {
+        const N: usize = 100_000;
+        let mut args = Arguments::default();
+        for i in 0..N {
+            args.upsert(arg(&format!("a{i}"), i as i64, i));
+        }
+        for i in (0..N).step_by(7) {
+            args.upsert(arg(&format!("a{i}"), -(i as i64), N + i));
+        }
+        assert_eq!(args.len(), N);
+        for (i, a) in args.iter().enumerate() {
+            assert_eq!(a.name.value, format!("a{i}"), "order of first declaration");
+            let want = if i % 7 == 0 { -(i as i64) } else { i as i64 };
+            assert_eq!(
+                args.get(&a.name.value).map(|a| &a.value),
+                Some(&Value::Int(want))
+            );
+        }
+        assert!(args.get("a100000").is_none());
+        // The same list built another way is equal, and has the same values.
+        let rebuilt = Arguments::default();
+        let rebuilt = args.iter().cloned().fold(rebuilt, |mut r, a| {
+            r.upsert(a);
+            r
+        });
+        assert_eq!(rebuilt, args);
+        assert!(rebuilt.same_values(&args));
+    }
+
+    /// A short list (no index) and a long one answer alike, across the threshold.
+    #[test]
+    fn lookups_agree_across_the_index_threshold() {
+        let mut args = Arguments::default();
+        for i in 0..(Arguments::INDEXED_FROM * 2) {
+            args.upsert(arg(&format!("x{i}"), i as i64, i));
+            for j in 0..=i {
+                assert_eq!(
+                    args.get(&format!("x{j}")).map(|a| &a.value),
+                    Some(&Value::Int(j as i64))
+                );
+            }
+            args.upsert(arg("x0", 0, 0));
+            assert_eq!(args.len(), i + 1);
+        }
+    }
+}
