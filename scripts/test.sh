@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-rabbitmq.sh
 # Tools some tests use: xmllint (optional: the XSD is checked too) and Graphviz's dot
-# (tests/export.rs draws every fixture; with CI set, a missing dot fails it).
+# (tests/it/export.rs draws every fixture; with CI set, a missing dot fails it).
 missing=()
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)

@@ -1,7 +1,7 @@
 //! RabbitMQ's own rules for queue arguments, as a table.
 //!
 //! Each entry was checked against a real broker (RabbitMQ 3.10.8; see
-//! `tests/broker_rules.rs`, which declares every case and asserts the broker's answer).
+//! `tests/it/broker_rules.rs`, which declares every case and asserts the broker's answer).
 //! Used by the model (to send integer arguments given as strings as integers, as Magento
 //! does) and by lint (to report what the broker would refuse, before it sees it).
 
@@ -267,7 +267,7 @@ pub fn exchange_plugin(kind: &str) -> Option<&'static str> {
 }
 
 /// One exchange every vhost has, as RabbitMQ declares it: durable, not auto-delete, no
-/// arguments. Checked against 3.10.8 by `tests/broker_rules.rs`.
+/// arguments. Checked against 3.10.8 by `tests/it/broker_rules.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Builtin {
     pub name: &'static str,

@@ -1,7 +1,7 @@
 //! What RabbitMQ refuses about exchanges themselves, beyond their arguments: the default
 //! exchange, the built-in `amq.*` exchanges redeclared with other properties, exchange types
 //! that only a plugin registers, and AMQP's 255-byte limit on argument names. Each message
-//! says what RabbitMQ answers (checked on 3.10.8 by `tests/broker_rules.rs`).
+//! says what RabbitMQ answers (checked on 3.10.8 by `tests/it/broker_rules.rs`).
 
 use crate::diagnostic::{Code, Diagnostic, suggest};
 use crate::model::{Arguments, Binding, DestinationType, Exchange};

@@ -2,9 +2,9 @@
 //! topology of its enabled modules only, in Magento's module order; not disabled modules,
 //! not area-scoped files, not test modules under dev/tests.
 
-mod util;
+use crate::util;
 
-use util::run;
+use crate::util::run;
 
 #[test]
 fn an_install_reads_its_enabled_modules_only() {

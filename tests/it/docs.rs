@@ -48,7 +48,7 @@ fn every_code_is_documented() {
     }
 }
 
-mod util;
+use crate::util;
 
 /// `topology completions SHELL` prints a script that knows the commands and their flags;
 /// the bash one is valid bash (and zsh's/fish's valid for their shells where installed).

@@ -1,7 +1,7 @@
 //! The pre-commit hook runs its entry the way pre-commit does: from the repository root,
 //! with the hook's `args` and (here) no file names, and fails the commit on exit 1.
 
-mod util;
+use crate::util;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! `topology` command line in them parses with the real command line, so that they cannot
 //! rot when a flag changes.
 
-mod util;
+use crate::util;
 
 use clap::Parser;
 use serde_yaml::Value;

@@ -2,10 +2,10 @@
 //! a vhost set up by hand through the management API is written as a queue_topology.xml,
 //! which `plan` then finds unchanged. Each test has its own vhost, removed afterwards.
 
-mod util;
+use crate::util;
 
+use crate::util::{Vhost, run};
 use serde_json::json;
-use util::{Vhost, run};
 
 /// `import --connection <vhost's URL> EXTRA…`.
 fn import(v: &Vhost, extra: &[&str]) -> util::Output {

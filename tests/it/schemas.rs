@@ -2,9 +2,9 @@
 //! `schemas/`, and the XSD accepts the valid fixtures and the Magento corpus (checked with
 //! xmllint where it is installed).
 
-mod util;
+use crate::util;
 
-use util::{assert_valid, root, run, validator};
+use crate::util::{assert_valid, root, run, validator};
 
 #[test]
 fn lint_json_matches_its_schema() {

@@ -5,11 +5,11 @@
 //! right password (0). Against the real RabbitMQ on 127.0.0.1 (scripts/test.sh); each test
 //! has a vhost of its own, and the user created for it is deleted afterwards.
 
-mod util;
+use crate::util;
 
+use crate::util::{Output, Vhost, run_in};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
-use util::{Output, Vhost, run_in};
 
 /// Generated passwords as users paste them: `/ @ : % # ?` and a space; `/ + =`.
 const PASSWORDS: [&str; 2] = ["Zq/7@k:%Lm#?Rt y", "AbC/dEf+gh=="];

@@ -2,7 +2,7 @@
 //! calls an error is refused by RabbitMQ, and one it accepts (perhaps with a warning) is
 //! declared. The fixtures are the cases of `fixtures/bad/arguments` and the valid seeds.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 

@@ -1,12 +1,12 @@
 //! `plan` and `apply` against the real RabbitMQ on 127.0.0.1 (started by scripts/test.sh).
 //! Each test has its own vhost, removed afterwards.
 
-mod util;
+use crate::util;
 
 use std::time::{Duration, Instant};
 
+use crate::util::{Vhost, actions, run, topology_dir};
 use serde_json::json;
-use util::{Vhost, actions, run, topology_dir};
 
 fn plan_json(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
     plan(vhost, path, &[&["--format", "json"], extra].concat())

@@ -1,8 +1,8 @@
 //! `topology plan --offline`, and the merged topology of the whole Magento corpus.
 
-mod util;
+use crate::util;
 
-use util::run;
+use crate::util::run;
 
 /// The merged topology of the whole corpus (modules and test modules) is what Magento's
 /// installer declares. Worked out by hand from the corpus files; see the snapshot's review

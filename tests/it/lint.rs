@@ -1,8 +1,8 @@
 //! `topology lint` run as a user runs it, on the fixtures and the Magento corpus.
 
-mod util;
+use crate::util;
 
-use util::{diag_summary, run};
+use crate::util::{diag_summary, run};
 
 fn codes(args: &[&str]) -> Vec<(String, String, u64, u64)> {
     let out = run(&[&["lint", "--format", "json"], args].concat());

@@ -2,12 +2,12 @@
 //! afterwards finds nothing to change), pictures that Graphviz draws, the Mermaid text of
 //! the retry triple, and bad input refused with nothing on stdout.
 
-mod util;
+use crate::util;
 
 use std::path::Path;
 use std::process::Command;
 
-use util::{Vhost, root, run, topology_dir};
+use crate::util::{Vhost, root, run, topology_dir};
 
 /// `plan PATH --connection amqp=<vhost> --detailed-exitcode`: 0 when the broker already
 /// holds everything the files declare, argument types included.
