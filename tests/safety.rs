@@ -154,6 +154,34 @@ fn consumers_holding_messages_refuse_replace_and_prune() {
     assert_eq!(all, 5);
 }
 
+/// Runs `apply DIR --connection URL EXTRA...` while a publisher with confirms sends to `ex`
+/// (`a.b`) one message at a time, from a moment before to a moment after; gives what the
+/// publisher got confirmed and what was returned or refused.
+async fn apply_under_traffic(
+    v: &Vhost,
+    dir: tempfile::TempDir,
+    extra: &'static [&'static str],
+) -> (Vec<u64>, Vec<u64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let publisher = {
+        let stop = stop.clone();
+        let conn = amqp::connect(&v.name, "publisher-2").await;
+        tokio::spawn(async move { amqp::publish_until(&conn, "ex", "a.b", 1_000_000, stop).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let url = v.url();
+    let out = tokio::task::spawn_blocking(move || {
+        let p = dir.path().to_str().unwrap().to_string();
+        run(&[&["apply", p.as_str(), "--connection", url.as_str()], extra].concat())
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    publisher.await.unwrap()
+}
+
 /// Replace under traffic: a publisher with confirms publishes to `ex` all through the swap
 /// of a queue holding 2,000 messages; afterwards every confirmed message is in the new
 /// queue, none was returned, and the bindings (also the one the files do not declare) are
@@ -166,29 +194,8 @@ fn replace_under_confirmed_traffic_loses_nothing() {
     let (before, (during, returned)) = rt.block_on(async {
         let conn = amqp::connect(&v.name, "publisher").await;
         let before = amqp::publish(&conn, "ex", "a.b", 0..2000).await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let publisher = {
-            let stop = stop.clone();
-            let conn = amqp::connect(&v.name, "publisher-2").await;
-            tokio::spawn(
-                async move { amqp::publish_until(&conn, "ex", "a.b", 1_000_000, stop).await },
-            )
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let out = tokio::task::spawn_blocking({
-            let dir = files(2 * HOUR);
-            let url = v.url();
-            move || {
-                let p = dir.path().to_str().unwrap().to_string();
-                run(&["apply", &p, "--connection", &url, "--allow-recreate"])
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stop.store(true, Ordering::Relaxed);
-        (before, publisher.await.unwrap())
+        let during = apply_under_traffic(&v, files(2 * HOUR), &["--allow-recreate"]).await;
+        (before, during)
     });
     assert!(during.len() > 20, "traffic flowed: {}", during.len());
     assert_eq!(returned, Vec::<u64>::new(), "no publish found no queue");
@@ -414,29 +421,7 @@ fn binding_replace_under_traffic_loses_nothing() {
         let before = amqp::publish(&conn, "ex", "a.b", 0..500).await;
         let held = amqp::hold(&conn, "q", 5).await;
         assert_eq!(held.held.len(), 5, "a consumer holds 5 unacknowledged");
-        let stop = Arc::new(AtomicBool::new(false));
-        let publisher = {
-            let stop = stop.clone();
-            let conn = amqp::connect(&v.name, "publisher-2").await;
-            tokio::spawn(
-                async move { amqp::publish_until(&conn, "ex", "a.b", 1_000_000, stop).await },
-            )
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let out = tokio::task::spawn_blocking({
-            let dir = files("v2");
-            let url = v.url();
-            move || {
-                let p = dir.path().to_str().unwrap().to_string();
-                run(&["apply", &p, "--connection", &url])
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stop.store(true, Ordering::Relaxed);
-        let sent = publisher.await.unwrap();
+        let sent = apply_under_traffic(&v, files("v2"), &[]).await;
         held.hand_back().await;
         (before, sent)
     });
