@@ -304,7 +304,7 @@ fn progress(shown: bool) -> crate::broker::amqp::Progress {
         return Arc::new(|_, _, _| {});
     }
     let style = indicatif::ProgressStyle::with_template(
-        "  {prefix:>9} [{bar:30}] {human_pos}/{human_len} {per_sec} {eta}",
+        "  {prefix:>9} [{bar:30}] {human_pos}/{human_len} {elapsed}",
     )
     .map(|s| s.progress_chars("=> "))
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
@@ -319,7 +319,7 @@ fn progress(shown: bool) -> crate::broker::amqp::Progress {
         };
         if fresh {
             if let Some((_, old)) = current.take() {
-                old.finish();
+                old.finish_and_clear();
             }
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(total as u64),
@@ -332,8 +332,10 @@ fn progress(shown: bool) -> crate::broker::amqp::Progress {
         if let Some((_, bar)) = current.as_ref() {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
+            // A finished phase leaves no line behind: the listing that follows says what
+            // was done.
             if done >= total {
-                bar.finish();
+                bar.finish_and_clear();
             }
         }
     })
