@@ -22,6 +22,7 @@ use crate::diagnostic::Tally;
 use crate::plan::{Action, Change, ConnectionState, EntityKind, Plan};
 use crate::saved::SavedPlan;
 use crate::spec::ConnectionSpecs;
+use crate::text::count;
 
 pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
     let saved = match &args.plan {
@@ -56,14 +57,10 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         err("error: the topology has errors: nothing was applied\n");
         if args.format == Format::Json {
             // The document carries the diagnostics, as plan's does.
-            let document = crate::render::json::plan_document(
+            out(&crate::render::json::plan_failure(
                 &loaded.topology,
                 &loaded.diagnostics,
                 &loaded.sources,
-                &Plan::default(),
-            );
-            out(&crate::render::json::plan_failure(
-                document,
                 exit::ERRORS,
                 &app::take_errors(),
             ));
@@ -225,7 +222,10 @@ fn failures(steps: &[Step]) -> Vec<String> {
             let s = list[0];
             let others = match list.len() - 1 {
                 0 => String::new(),
-                n => format!(" (and {n} more {} with the same error)", plural(n, "step")),
+                n => format!(
+                    " (and {} with the same error)",
+                    count(n as u64, "more step")
+                ),
             };
             format!(
                 "error: {} {} `{}` on `{}`: {message}{others}\n",
@@ -236,14 +236,6 @@ fn failures(steps: &[Step]) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_string()
-    } else {
-        format!("{word}s")
-    }
 }
 
 /// Replaces need `--allow-recreate`, and the management API (the swap moves bindings it
@@ -390,13 +382,7 @@ fn human(steps: &[Step], ending: Ending) -> String {
             let n: usize = kinds.values().sum();
             let kinds: Vec<String> = kinds
                 .iter()
-                .map(|(kind, n)| {
-                    format!(
-                        "{} {}",
-                        crate::plan::thousands(*n as u64),
-                        plural(*n, kind.as_str())
-                    )
-                })
+                .map(|(kind, n)| count(*n as u64, kind.as_str()))
                 .collect();
             format!(
                 "{} {} ({})",
@@ -416,8 +402,8 @@ fn human(steps: &[Step], ending: Ending) -> String {
     } else {
         let not_done = steps.iter().filter(|s| s.status != Status::Done).count();
         text.push_str(&format!(
-            "\nApply stopped: {summary} before it stopped; {not_done} {} not done (see the errors).\n",
-            plural(not_done, "change")
+            "\nApply stopped: {summary} before it stopped; {} not done (see the errors).\n",
+            count(not_done as u64, "change")
         ));
     }
     // Names come from the files: nothing in them may drive the terminal.

@@ -169,7 +169,7 @@ fn changes(out: &mut String, plan: &Plan, options: &Options) {
                 c.action.as_str().to_string(),
                 c.kind().as_str().to_string(),
                 code(&c.connection),
-                code(&label(c)),
+                code(&label(&c.entity)),
                 reason(c),
             ]
         }),
@@ -214,7 +214,7 @@ fn differences(out: &mut String, plan: &Plan) {
             vec![
                 c.kind().as_str().to_string(),
                 code(&c.connection),
-                code(&label(c)),
+                code(&label(&c.entity)),
                 code(&d.property),
                 code(&shown(&d.broker)),
                 code(&shown(&d.ours)),
@@ -242,7 +242,7 @@ fn unmanaged(out: &mut String, plan: &Plan) {
             if let Entity::Queue(q) = &c.entity
                 && q.usage.messages.is_some()
             {
-                note.push(prose(&known_count(q.usage.messages, "message", "messages")));
+                note.push(prose(&known_count(q.usage.messages, "message")));
             }
             if let Some(r) = &c.reason {
                 note.push(prose(r));
@@ -250,7 +250,7 @@ fn unmanaged(out: &mut String, plan: &Plan) {
             vec![
                 c.kind().as_str().to_string(),
                 code(&c.connection),
-                code(&super::plan::Label(&c.entity).to_string()),
+                code(&label(&c.entity)),
                 note.join("; "),
             ]
         }),
@@ -275,7 +275,7 @@ fn listed_apart(out: &mut String, list: Vec<&Change>, what: &str) {
             vec![
                 c.kind().as_str().to_string(),
                 code(&c.connection),
-                code(&label(c)),
+                code(&label(&c.entity)),
             ]
         }),
         list.len(),

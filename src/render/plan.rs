@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::plan::{Action, Change, Entity, EntityKind, Plan, thousands};
 use crate::spec::ArgMap;
+use crate::text::count;
 
 /// Writes one line to a `String`, every control character of what the files or the broker
 /// gave escaped ([`super::escape_controls`]): a vendor's name cannot drive the terminal.
@@ -151,11 +152,10 @@ pub(super) fn shown(v: &Option<crate::model::Value>) -> String {
 
 /// `1 message`, `1,204 messages`, or `messages: unknown` where the mode that read the
 /// broker cannot count them.
-pub(super) fn known_count(n: Option<u64>, one: &str, many: &str) -> String {
+pub(super) fn known_count(n: Option<u64>, word: &str) -> String {
     match n {
-        Some(1) => format!("1 {one}"),
-        Some(n) => format!("{} {many}", thousands(n)),
-        None => format!("{many}: unknown"),
+        Some(n) => count(n, word),
+        None => format!("{}: unknown", crate::text::plural(word)),
     }
 }
 
@@ -168,14 +168,14 @@ pub(super) fn queue_usage(c: &Change) -> Option<String> {
     match c.action {
         Action::Replace => Some(format!(
             "{} will be moved, {}",
-            known_count(u.messages, "message", "messages"),
-            known_count(u.consumers, "consumer", "consumers")
+            known_count(u.messages, "message"),
+            known_count(u.consumers, "consumer")
         )),
         Action::Delete => Some(format!(
             "{}, {} unacked, {}",
-            known_count(u.messages, "message", "messages"),
+            known_count(u.messages, "message"),
             u.unacked.map(thousands).unwrap_or_else(|| "unknown".into()),
-            known_count(u.consumers, "consumer", "consumers")
+            known_count(u.consumers, "consumer")
         )),
         _ => None,
     }
@@ -327,7 +327,7 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             say!(
                 out,
                 "  no changes: {} {} up to date",
-                entities(unchanged),
+                count(unchanged as u64, "entity"),
                 if unchanged == 1 { "is" } else { "are" }
             );
         } else if listed == 0 {
@@ -385,9 +385,9 @@ fn summary(plan: &Plan, options: &Options) -> String {
     }
     let t = options.tally;
     if t.errors > 0 {
-        tail.push(count(t.errors, "error"));
+        tail.push(count(t.errors as u64, "error"));
     }
-    tail.push(count(t.warnings, "warning"));
+    tail.push(count(t.warnings as u64, "warning"));
     let mut text = format!("Plan: {}; {}.\n", parts.join(", "), tail.join("; "));
     if t.errors > 0 {
         text.push_str("The files have errors: fix them first (`topology lint` shows them).\n");
@@ -401,18 +401,6 @@ fn summary(plan: &Plan, options: &Options) -> String {
         );
     }
     text
-}
-
-fn count(n: usize, word: &str) -> String {
-    format!(
-        "{} {word}{}",
-        thousands(n as u64),
-        if n == 1 { "" } else { "s" }
-    )
-}
-
-fn entities(n: usize) -> String {
-    count(n, "entity").replace("entitys", "entities")
 }
 
 fn durability(durable: bool) -> &'static str {
@@ -429,19 +417,12 @@ fn plural_kind(kind: EntityKind) -> &'static str {
 
 /// `3 exchanges, 2 queues, 4 bindings`.
 fn counted(changes: &[&Change]) -> String {
-    let mut by: BTreeMap<EntityKind, usize> = BTreeMap::new();
+    let mut by: BTreeMap<EntityKind, u64> = BTreeMap::new();
     for c in changes {
         *by.entry(c.kind()).or_default() += 1;
     }
     by.iter()
-        .map(|(k, n)| {
-            let word = k.as_str();
-            if *n == 1 {
-                format!("1 {word}")
-            } else {
-                format!("{} {word}s", thousands(*n as u64))
-            }
-        })
+        .map(|(k, n)| count(*n, k.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
         + " (-v lists them)"
@@ -449,8 +430,8 @@ fn counted(changes: &[&Change]) -> String {
 
 /// A change's label: its name, and a binding's arguments when it has any, so that two
 /// bindings that differ only there do not look the same.
-pub(super) fn label(c: &Change) -> String {
-    Label(&c.entity).to_string()
+pub(super) fn label(entity: &Entity) -> String {
+    Label(entity).to_string()
 }
 
 /// [`label`], written where it goes.
