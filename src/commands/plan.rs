@@ -26,20 +26,21 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
         }
         PlanFormat::Json => desired(&loaded),
     };
-    let has_errors = Tally::of(&loaded.diagnostics).errors > 0;
+    let tally = Tally::of(&loaded.diagnostics);
+    let has_errors = tally.errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
     let offline = args.offline || has_errors;
     let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(code) => {
             if args.format == PlanFormat::Json {
-                let document = render::json::plan_document(
+                out(&render::json::plan_failure(
                     &loaded.topology,
                     &loaded.diagnostics,
                     &loaded.sources,
-                    &Plan::default(),
-                );
-                out(&render::json::plan_failure(document, code, &take_errors()));
+                    code,
+                    &take_errors(),
+                ));
             } else {
                 print_diagnostics(cli, &loaded);
             }
@@ -65,7 +66,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
         color: use_color(cli, crate::app::Stream::Stdout),
         verbose: cli.verbose,
         only: args.only.iter().map(|a| a.action()).collect(),
-        tally: Tally::of(&loaded.diagnostics),
+        tally,
         offline,
     };
     match args.format {

@@ -300,8 +300,16 @@ pub fn failure(lint: bool, exit_code: i32, errors: &[String]) -> String {
     to_string(&doc)
 }
 
-/// A plan document (what was read before the failure) with the error that stopped the run.
-pub fn plan_failure(document: PlanJson, exit_code: i32, errors: &[String]) -> String {
+/// The plan document of a run stopped before it planned: what was read (the topology and
+/// its diagnostics), no change, and the error that stopped it.
+pub fn plan_failure(
+    t: &Topology,
+    list: &[Diagnostic],
+    sources: &Sources,
+    exit_code: i32,
+    errors: &[String],
+) -> String {
+    let document = plan_document(t, list, sources, &Plan::default());
     let mut doc = serde_json::to_value(document).expect("wire types always serialize");
     doc["error"] = error_json(exit_code, errors);
     to_string(&doc)
