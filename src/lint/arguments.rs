@@ -1,74 +1,134 @@
 //! RabbitMQ's rules for queue, exchange and binding arguments (see [`crate::rules`]).
 //! Each message says what RabbitMQ would answer to the declare.
 
+use super::{Check, Context, Rule};
 use crate::diagnostic::{Code, Diagnostic, suggest};
-use crate::model::{Argument, Exchange, Queue, Value};
-use crate::rules::{self, Kind, QueueType, X_MATCH, valid_max_age};
+use crate::model::{Argument, Binding, Exchange, Queue, Value};
+use crate::rules::{self, Kind, QueueType, valid_max_age};
 
-/// Checks one queue's arguments and its properties against its queue type.
-pub fn check_queue(queue: &Queue, out: &mut Vec<Diagnostic>) {
+pub(super) const QUEUE_TYPE_PROPERTY: Rule = Rule {
+    codes: &[Code::QueueTypeProperty],
+    doc: "a quorum or stream queue that is not durable, or is auto-delete",
+    dialect: None,
+    check: Check::Queue(queue_type_property),
+    example: (
+        r#"<queue name="q" durable="false" autoDelete="true"><arguments><argument name="x-queue-type" xsi:type="string">quorum</argument></arguments></queue>"#,
+        r#"<queue name="q" durable="false" autoDelete="true"/>"#,
+    ),
+};
+
+fn queue_type_property(_: &Context, queue: &Queue, out: &mut Vec<Diagnostic>) {
+    let Some(t) = queue_type(queue).filter(|t| *t != QueueType::Classic) else {
+        return;
+    };
     let name = &queue.name.value;
     let refused = |reason: &str| {
         format!("RabbitMQ answers 406 PRECONDITION_FAILED - {reason} for queue '{name}'")
     };
-    let queue_type = match queue.arguments.get("x-queue-type").map(|a| &a.value) {
-        Some(Value::Str(s)) => QueueType::parse(s),
-        _ => Some(QueueType::Classic),
-    };
-    if let Some(t) = queue_type.filter(|t| *t != QueueType::Classic) {
-        if !queue.durable.value {
-            out.push(
-                Diagnostic::error(
-                    Code::QueueTypeProperty,
-                    format!("{} queue `{name}` is not durable", t.as_str()),
-                )
-                .with_label(queue.durable.span, "durable=\"false\"")
-                .with_help(format!(
-                    "{} queues are always durable; {}",
-                    t.as_str(),
-                    refused("invalid property 'non-durable'")
-                )),
-            );
-        }
-        if queue.auto_delete.value {
-            out.push(
-                Diagnostic::error(
-                    Code::QueueTypeProperty,
-                    format!("{} queue `{name}` is auto-delete", t.as_str()),
-                )
-                .with_label(queue.auto_delete.span, "autoDelete=\"true\"")
-                .with_help(format!(
-                    "{} queues cannot be auto-delete; {}",
-                    t.as_str(),
-                    refused("invalid property 'auto-delete'")
-                )),
-            );
-        }
-    }
-    for arg in queue.arguments.iter() {
-        check_queue_argument(queue, arg, queue_type, out);
-    }
-    if queue.arguments.get("x-dead-letter-routing-key").is_some()
-        && queue.arguments.get("x-dead-letter-exchange").is_none()
-    {
-        let arg = queue
-            .arguments
-            .get("x-dead-letter-routing-key")
-            .expect("checked just above");
+    if !queue.durable.value {
         out.push(
             Diagnostic::error(
-                Code::DeadLetterRoutingKey,
-                format!(
-                    "queue `{name}` has x-dead-letter-routing-key but no x-dead-letter-exchange"
-                ),
+                Code::QueueTypeProperty,
+                format!("{} queue `{name}` is not durable", t.as_str()),
             )
-            .with_label(arg.name.span, "routing key without an exchange")
+            .with_label(queue.durable.span, "durable=\"false\"")
             .with_help(format!(
-                "add x-dead-letter-exchange (\"\" is the default exchange); {}",
-                refused("invalid arg 'x-dead-letter-routing-key': routing_key_but_no_dlx_defined")
+                "{} queues are always durable; {}",
+                t.as_str(),
+                refused("invalid property 'non-durable'")
             )),
         );
     }
+    if queue.auto_delete.value {
+        out.push(
+            Diagnostic::error(
+                Code::QueueTypeProperty,
+                format!("{} queue `{name}` is auto-delete", t.as_str()),
+            )
+            .with_label(queue.auto_delete.span, "autoDelete=\"true\"")
+            .with_help(format!(
+                "{} queues cannot be auto-delete; {}",
+                t.as_str(),
+                refused("invalid property 'auto-delete'")
+            )),
+        );
+    }
+}
+
+/// The queue's `x-queue-type`: classic when it has none, `None` when it is not a type.
+fn queue_type(queue: &Queue) -> Option<QueueType> {
+    match queue.arguments.get("x-queue-type").map(|a| &a.value) {
+        Some(Value::Str(s)) => QueueType::parse(s),
+        _ => Some(QueueType::Classic),
+    }
+}
+
+pub(super) const QUEUE_ARGUMENTS: Rule = Rule {
+    codes: &[
+        Code::UnknownArgument,
+        Code::ArgumentRange,
+        Code::ArgumentType,
+        Code::ArgumentValue,
+        Code::ArgumentNotApplicable,
+        Code::VersionDependent,
+    ],
+    doc: "a queue argument RabbitMQ does not know, or of the wrong type, out of range, with a value it refuses, or not of the queue's type (argument by argument)",
+    dialect: None,
+    check: Check::Queue(|_, queue, out| {
+        let queue_type = queue_type(queue);
+        for arg in queue.arguments.iter() {
+            check_queue_argument(queue, arg, queue_type, out);
+        }
+    }),
+    example: (
+        r#"<queue name="q"><arguments>
+            <argument name="x-queue-type" xsi:type="string">quorum</argument>
+            <argument name="x-max-priority" xsi:type="number">10</argument>
+            <argument name="x-overflow" xsi:type="string">reject-publish-dlx</argument>
+            <argument name="x-delivery-limit" xsi:type="number">-1</argument>
+            <argument name="x-dead-letter-strategy" xsi:type="string">at-most-twice</argument>
+            <argument name="x-single-active-consumer" xsi:type="string">yes</argument>
+            <argument name="x-bogus" xsi:type="string">v</argument>
+        </arguments></queue>"#,
+        r#"<queue name="q"><arguments>
+            <argument name="x-queue-type" xsi:type="string">quorum</argument>
+            <argument name="x-overflow" xsi:type="string">reject-publish</argument>
+            <argument name="x-delivery-limit" xsi:type="number">1</argument>
+            <argument name="x-single-active-consumer" xsi:type="boolean">true</argument>
+            <argument name="bogus" xsi:type="string">v</argument>
+        </arguments></queue>"#,
+    ),
+};
+
+pub(super) const DEAD_LETTER_ROUTING_KEY: Rule = Rule {
+    codes: &[Code::DeadLetterRoutingKey],
+    doc: "x-dead-letter-routing-key without x-dead-letter-exchange",
+    dialect: None,
+    check: Check::Queue(dead_letter_routing_key),
+    example: (
+        r#"<queue name="q"><arguments><argument name="x-dead-letter-routing-key" xsi:type="string">k</argument></arguments></queue>"#,
+        r#"<queue name="q"><arguments><argument name="x-dead-letter-routing-key" xsi:type="string">k</argument><argument name="x-dead-letter-exchange" xsi:type="string"></argument></arguments></queue>"#,
+    ),
+};
+
+fn dead_letter_routing_key(_: &Context, queue: &Queue, out: &mut Vec<Diagnostic>) {
+    let Some(arg) = queue.arguments.get("x-dead-letter-routing-key") else {
+        return;
+    };
+    if queue.arguments.get("x-dead-letter-exchange").is_some() {
+        return;
+    }
+    let name = &queue.name.value;
+    out.push(
+        Diagnostic::error(
+            Code::DeadLetterRoutingKey,
+            format!("queue `{name}` has x-dead-letter-routing-key but no x-dead-letter-exchange"),
+        )
+        .with_label(arg.name.span, "routing key without an exchange")
+        .with_help(format!(
+            "add x-dead-letter-exchange (\"\" is the default exchange); RabbitMQ answers 406 PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key': routing_key_but_no_dlx_defined for queue '{name}'"
+        )),
+    );
 }
 
 fn check_queue_argument(
@@ -249,8 +309,18 @@ fn amqp_erlang_type(v: &Value) -> &'static str {
     }
 }
 
-/// Exchange arguments: `alternate-exchange` must be a string.
-pub fn check_exchange(exchange: &Exchange, out: &mut Vec<Diagnostic>) {
+pub(super) const ALTERNATE_EXCHANGE_TYPE: Rule = Rule {
+    codes: &[Code::ArgumentType],
+    doc: "an exchange's `alternate-exchange` that is not a string",
+    dialect: None,
+    check: Check::Exchange(alternate_exchange_type),
+    example: (
+        r#"<exchange name="ex"><arguments><argument name="alternate-exchange" xsi:type="number">1</argument></arguments></exchange>"#,
+        r#"<exchange name="ex"><arguments><argument name="alternate-exchange" xsi:type="string">ae</argument></arguments></exchange>"#,
+    ),
+};
+
+fn alternate_exchange_type(_: &Context, exchange: &Exchange, out: &mut Vec<Diagnostic>) {
     if let Some(arg) = exchange.arguments.get("alternate-exchange")
         && !matches!(arg.value, Value::Str(_))
     {
@@ -268,9 +338,29 @@ pub fn check_exchange(exchange: &Exchange, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Binding arguments of a headers exchange: `x-match` must be all, any, all-with-x or any-with-x.
-pub fn check_x_match(arg: &Argument, exchange: &str, out: &mut Vec<Diagnostic>) {
-    let ok = matches!(&arg.value, Value::Str(s) if X_MATCH.contains(&s.as_str()));
+pub(super) const X_MATCH: Rule = Rule {
+    codes: &[Code::ArgumentValue],
+    doc: "a binding of a headers exchange whose `x-match` is not all, any, all-with-x or any-with-x",
+    dialect: None,
+    check: Check::Binding(x_match),
+    example: (
+        r#"<exchange name="h" type="headers"><binding id="b" topic="t" destination="q"><arguments><argument name="x-match" xsi:type="string">some</argument></arguments></binding></exchange>"#,
+        r#"<exchange name="h" type="headers"><binding id="b" topic="t" destination="q"><arguments><argument name="x-match" xsi:type="string">any</argument></arguments></binding></exchange>"#,
+    ),
+};
+
+fn x_match(cx: &Context, b: &Binding, out: &mut Vec<Diagnostic>) {
+    let Some(arg) = b.arguments.get("x-match") else {
+        return;
+    };
+    if !cx
+        .headers
+        .contains(&(b.connection.as_str(), b.source.as_str()))
+    {
+        return;
+    }
+    let exchange = &b.source;
+    let ok = matches!(&arg.value, Value::Str(s) if rules::X_MATCH.contains(&s.as_str()));
     if !ok {
         out.push(
             Diagnostic::error(
@@ -280,7 +370,10 @@ pub fn check_x_match(arg: &Argument, exchange: &str, out: &mut Vec<Diagnostic>) 
                     arg.value
                 ),
             )
-            .with_label(arg.value_span, format!("one of: {}", X_MATCH.join(", ")))
+            .with_label(
+                arg.value_span,
+                format!("one of: {}", rules::X_MATCH.join(", ")),
+            )
             .with_help("RabbitMQ answers 406 PRECONDITION_FAILED - invalid x-match field"),
         );
     }

@@ -3,38 +3,56 @@
 //! that only a plugin registers, and AMQP's 255-byte limit on argument names. Each message
 //! says what RabbitMQ answers (checked on 3.10.8 by `tests/it/broker_rules.rs`).
 
+use super::{Check, Context, Dialect, MAX_NAME_BYTES, Rule};
 use crate::diagnostic::{Code, Diagnostic, suggest};
-use crate::model::{Arguments, Binding, DestinationType, Exchange};
+use crate::model::{Arguments, Binding, DestinationType, Exchange, Origin};
 use crate::rules::{self, EXCHANGE_TYPES, PLUGIN_EXCHANGE_TYPES};
 
-use super::MAX_NAME_BYTES;
+pub(super) const DEFAULT_EXCHANGE: Rule = Rule {
+    codes: &[Code::DefaultExchange],
+    doc: "the default exchange `\"\"` declared",
+    dialect: None,
+    check: Check::Exchange(default_exchange),
+    example: (r#"<exchange name=""/>"#, r#"<exchange name="d"/>"#),
+};
 
-/// The default exchange declared, a built-in one redeclared with other properties, and (in
-/// RabbitMQ's dialect) a type RabbitMQ does not know. `bindings`: how many bindings it has.
-pub fn check_exchange(ex: &Exchange, bindings: usize, magento: bool, out: &mut Vec<Diagnostic>) {
-    let name = &ex.name.value;
-    if name.is_empty() {
-        let also = match bindings {
-            0 => String::new(),
-            n => format!(", and each of its {n} binding(s) too"),
-        };
-        out.push(
-            Diagnostic::error(
-                Code::DefaultExchange,
-                "an exchange named \"\": the default exchange cannot be declared nor bound from",
-            )
-            .with_label(ex.name.span, "the default exchange")
-            .with_help(format!(
-                "RabbitMQ answers 403 ACCESS_REFUSED - operation not permitted on the default exchange{also}; every queue is already bound to it by its own name"
-            )),
-        );
-    } else if let Some(builtin) = rules::builtin(name) {
-        redeclared_builtin(ex, builtin, out);
+fn default_exchange(cx: &Context, ex: &Exchange, out: &mut Vec<Diagnostic>) {
+    if !ex.name.value.is_empty() {
+        return;
     }
-    if !magento {
-        exchange_type(ex, out);
-    }
+    let bindings = cx
+        .default_exchange_bindings
+        .get(ex.connection.value.as_str());
+    let also = match bindings {
+        None => String::new(),
+        Some(n) => format!(", and each of its {n} binding(s) too"),
+    };
+    out.push(
+        Diagnostic::error(
+            Code::DefaultExchange,
+            "an exchange named \"\": the default exchange cannot be declared nor bound from",
+        )
+        .with_label(ex.name.span, "the default exchange")
+        .with_help(format!(
+            "RabbitMQ answers 403 ACCESS_REFUSED - operation not permitted on the default exchange{also}; every queue is already bound to it by its own name"
+        )),
+    );
 }
+
+pub(super) const BUILTIN_EXCHANGE: Rule = Rule {
+    codes: &[Code::BuiltinExchange],
+    doc: "a built-in `amq.*` exchange declared with properties other than its own",
+    dialect: None,
+    check: Check::Exchange(|_, ex, out| {
+        if let Some(builtin) = rules::builtin(&ex.name.value) {
+            redeclared_builtin(ex, builtin, out);
+        }
+    }),
+    example: (
+        r#"<exchange name="amq.direct" type="topic"/>"#,
+        r#"<exchange name="amq.direct" type="direct"/>"#,
+    ),
+};
 
 /// A built-in exchange exists in every vhost: a declare is accepted only with its own
 /// properties (RabbitMQ compares type, durable, auto-delete, internal and
@@ -114,11 +132,22 @@ fn redeclared_builtin(ex: &Exchange, builtin: &rules::Builtin, out: &mut Vec<Dia
     );
 }
 
+pub(super) const EXCHANGE_TYPE: Rule = Rule {
+    codes: &[Code::ExchangeType, Code::ExchangePlugin],
+    doc: "an exchange type RabbitMQ does not know, or that only a plugin registers",
+    dialect: Some(Dialect::Rabbitmq),
+    check: Check::Exchange(exchange_type),
+    example: (
+        r#"<exchange name="a" type="bogus"/><exchange name="b" type="x-delayed-message"/>"#,
+        r#"<exchange name="a" type="headers"/>"#,
+    ),
+};
+
 /// Types RabbitMQ knows without plugins pass; a plugin's type is a warning naming the
 /// plugin (RabbitMQ closes the whole connection when it is not enabled); `x-` alone and
 /// anything else is an error. An `x-` type this tool does not know is only a warning: a
 /// plugin of one's own may register it.
-fn exchange_type(ex: &Exchange, out: &mut Vec<Diagnostic>) {
+fn exchange_type(_: &Context, ex: &Exchange, out: &mut Vec<Diagnostic>) {
     let (name, kind) = (&ex.name.value, ex.kind.value.as_str());
     if EXCHANGE_TYPES.contains(&kind) {
         return;
@@ -174,13 +203,19 @@ fn exchange_type(ex: &Exchange, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// A binding to the default exchange, and an exchange destination longer than AMQP allows.
-pub fn check_binding(b: &Binding, out: &mut Vec<Diagnostic>) {
-    if b.destination_type.value != DestinationType::Exchange {
-        return;
-    }
-    let dest = &b.destination.value;
-    if dest.is_empty() {
+pub(super) const DEFAULT_EXCHANGE_DESTINATION: Rule = Rule {
+    codes: &[Code::DefaultExchange],
+    doc: "a binding to the default exchange `\"\"`",
+    dialect: None,
+    check: Check::Binding(default_exchange_destination),
+    example: (
+        r#"<exchange name="ex"><binding id="b" topic="t" destinationType="exchange" destination=""/></exchange>"#,
+        r#"<exchange name="ex"><binding id="b" topic="t" destinationType="exchange" destination="d"/></exchange>"#,
+    ),
+};
+
+fn default_exchange_destination(_: &Context, b: &Binding, out: &mut Vec<Diagnostic>) {
+    if b.destination_type.value == DestinationType::Exchange && b.destination.value.is_empty() {
         out.push(
             Diagnostic::error(
                 Code::DefaultExchange,
@@ -193,11 +228,47 @@ pub fn check_binding(b: &Binding, out: &mut Vec<Diagnostic>) {
             .with_help("RabbitMQ answers 403 ACCESS_REFUSED - operation not permitted on the default exchange"),
         );
     }
-    super::too_long(dest, "exchange name", b.destination.span, out);
 }
 
+pub(super) const EXCHANGE_ARGUMENT_NAMES: Rule = Rule {
+    codes: &[Code::NameTooLong],
+    doc: "an exchange's argument name longer than 255 bytes",
+    dialect: None,
+    check: Check::Exchange(|_, ex, out| argument_names(&ex.arguments, out)),
+    example: (
+        r#"<exchange name="ex"><arguments><argument name="{256}" xsi:type="string">v</argument></arguments></exchange>"#,
+        r#"<exchange name="ex"><arguments><argument name="a" xsi:type="string">v</argument></arguments></exchange>"#,
+    ),
+};
+
+pub(super) const QUEUE_ARGUMENT_NAMES: Rule = Rule {
+    codes: &[Code::NameTooLong],
+    doc: "a `<queue>`'s argument name longer than 255 bytes (an inferred queue's arguments are its binding's, checked there)",
+    dialect: None,
+    check: Check::Queue(|_, q, out| {
+        if q.origin == Origin::Queue {
+            argument_names(&q.arguments, out);
+        }
+    }),
+    example: (
+        r#"<queue name="q"><arguments><argument name="{256}" xsi:type="string">v</argument></arguments></queue>"#,
+        r#"<exchange name="ex"><binding id="b" topic="t" destination="q"><arguments><argument name="{256}" xsi:type="string">v</argument></arguments></binding></exchange>"#,
+    ),
+};
+
+pub(super) const BINDING_ARGUMENT_NAMES: Rule = Rule {
+    codes: &[Code::NameTooLong],
+    doc: "a binding's argument name longer than 255 bytes",
+    dialect: None,
+    check: Check::Binding(|_, b, out| argument_names(&b.arguments, out)),
+    example: (
+        r#"<exchange name="ex"><binding id="b" topic="t" destination="q"><arguments><argument name="{256}" xsi:type="string">v</argument></arguments></binding></exchange>"#,
+        r#"<queue name="q"><arguments><argument name="{256}" xsi:type="string">v</argument></arguments></queue>"#,
+    ),
+};
+
 /// Argument names are AMQP short strings: at most 255 bytes.
-pub fn argument_names(args: &Arguments, out: &mut Vec<Diagnostic>) {
+fn argument_names(args: &Arguments, out: &mut Vec<Diagnostic>) {
     for arg in args.iter() {
         let name = &arg.name.value;
         if name.len() > MAX_NAME_BYTES {

@@ -7,8 +7,9 @@
 //! the entity at fault. `--dialect rabbitmq` skips this stage for files that Magento never
 //! reads.
 
+use super::{Check, Context, Rule};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{DestinationType, Topology};
+use crate::model::{Binding, DestinationType, Exchange};
 use crate::source::Span;
 
 /// Which rules the files follow.
@@ -35,65 +36,108 @@ pub enum Dialect {
 
 const DIALECT_HELP: &str = "if Magento never reads this file, lint it with --dialect rabbitmq (or TOPOLOGY_DIALECT=rabbitmq)";
 
-/// Magento's validators over `topology`, in declaration order.
-pub fn check(topology: &Topology, out: &mut Vec<Diagnostic>) {
-    for ex in &topology.exchanges {
-        let kind = &ex.kind.value;
-        if kind != "topic" {
-            out.push(refusal(
-                Code::MagentoExchangeType,
-                format!(
-                    "exchange `{}` has type \"{kind}\": Magento accepts only topic exchanges",
-                    ex.name.value
-                ),
-                (ex.kind.span, "Magento refuses this type"),
-                format!(
-                    "Value of 'type' field specified in configuration of '{}--{}' exchange is invalid. Given '{kind}', 'topic' was expected.",
-                    ex.name.value, ex.connection.value
-                ),
-                "use type=\"topic\" (a binding whose topic is the exact routing key routes as direct does, `#` as fanout does)",
-            ));
-        }
-    }
-    let topic_exchanges: rustc_hash::FxHashSet<(&str, &str)> = topology
-        .exchanges
-        .iter()
-        .filter(|e| e.kind.value == "topic")
-        .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
-        .collect();
-    for b in &topology.bindings {
-        // (made only for a refusal: a million bindings are fine)
-        let key = || format!("{}--{}", b.source, b.connection);
-        if b.destination_type.value == DestinationType::Exchange {
-            out.push(refusal(
-                Code::MagentoDestinationType,
-                format!(
-                    "binding `{}` of exchange `{}` binds to an exchange: Magento accepts only destinationType=\"queue\"",
-                    b.id.value, b.source
-                ),
-                (b.destination_type.span, "Magento refuses this destination type"),
-                format!(
-                    "Value of 'destinationType' field specified in configuration of '{}' exchange is invalid. Given 'exchange', 'queue' was expected.",
-                    key()
-                ),
-                "bind the queues to this exchange directly",
-            ));
-        }
-        if !b.topic_given && topic_exchanges.contains(&(b.connection.as_str(), b.source.as_str())) {
-            out.push(refusal(
-                Code::MagentoBindingTopic,
-                format!(
-                    "binding `{}` of topic exchange `{}` has no topic",
-                    b.id.value, b.source
-                ),
-                (b.id.span, "this binding needs a `topic` attribute"),
-                format!("Topic name is required for topic based exchange: {}", key()),
-                "add topic=\"...\" (`#` matches every routing key)",
-            ));
-        }
+pub(super) const EXCHANGE_TYPE: Rule = Rule {
+    codes: &[Code::MagentoExchangeType],
+    doc: "an exchange type other than topic (Magento's `FieldsTypes` validator)",
+    dialect: Some(Dialect::Magento),
+    check: Check::Exchange(exchange_type),
+    example: (
+        r#"<exchange name="ex" type="direct"/>"#,
+        r#"<exchange name="ex" type="topic"/>"#,
+    ),
+};
+
+fn exchange_type(_: &Context, ex: &Exchange, out: &mut Vec<Diagnostic>) {
+    let kind = &ex.kind.value;
+    if kind != "topic" {
+        out.push(refusal(
+            Code::MagentoExchangeType,
+            format!(
+                "exchange `{}` has type \"{kind}\": Magento accepts only topic exchanges",
+                ex.name.value
+            ),
+            (ex.kind.span, "Magento refuses this type"),
+            format!(
+                "Value of 'type' field specified in configuration of '{}--{}' exchange is invalid. Given '{kind}', 'topic' was expected.",
+                ex.name.value, ex.connection.value
+            ),
+            "use type=\"topic\" (a binding whose topic is the exact routing key routes as direct does, `#` as fanout does)",
+        ));
     }
 }
 
+pub(super) const DESTINATION_TYPE: Rule = Rule {
+    codes: &[Code::MagentoDestinationType],
+    doc: "a binding to an exchange (Magento's `FieldsTypes` validator)",
+    dialect: Some(Dialect::Magento),
+    check: Check::Binding(destination_type),
+    example: (
+        r#"<exchange name="ex"><binding id="b" topic="t" destinationType="exchange" destination="ex2"/></exchange>"#,
+        r#"<exchange name="ex"><binding id="b" topic="t" destinationType="queue" destination="ex2"/></exchange>"#,
+    ),
+};
+
+fn destination_type(_: &Context, b: &Binding, out: &mut Vec<Diagnostic>) {
+    if b.destination_type.value == DestinationType::Exchange {
+        out.push(binding_refusal(
+            b,
+            Code::MagentoDestinationType,
+            format!("of exchange `{}` binds to an exchange: Magento accepts only destinationType=\"queue\"", b.source),
+            (b.destination_type.span, "Magento refuses this destination type"),
+            ("Value of 'destinationType' field specified in configuration of '", "' exchange is invalid. Given 'exchange', 'queue' was expected."),
+            "bind the queues to this exchange directly",
+        ));
+    }
+}
+
+pub(super) const BINDING_TOPIC: Rule = Rule {
+    codes: &[Code::MagentoBindingTopic],
+    doc: "a binding of a topic exchange without a topic (Magento's `DependentFields` validator)",
+    dialect: Some(Dialect::Magento),
+    check: Check::Binding(binding_topic),
+    example: (
+        r#"<exchange name="ex"><binding id="b" destination="q"/></exchange>"#,
+        r#"<exchange name="ex"><binding id="b" topic="" destination="q"/></exchange>"#,
+    ),
+};
+
+fn binding_topic(cx: &Context, b: &Binding, out: &mut Vec<Diagnostic>) {
+    if !b.topic_given
+        && cx
+            .topics
+            .contains(&(b.connection.as_str(), b.source.as_str()))
+    {
+        out.push(binding_refusal(
+            b,
+            Code::MagentoBindingTopic,
+            format!("of topic exchange `{}` has no topic", b.source),
+            (b.id.span, "this binding needs a `topic` attribute"),
+            ("Topic name is required for topic based exchange: ", ""),
+            "add topic=\"...\" (`#` matches every routing key)",
+        ));
+    }
+}
+
+/// [`refusal`] of binding `b`: `what` follows the binding's name in the message, and the
+/// exchange's key (`source--connection`) stands between the two halves of `thrown` (made
+/// only for a refusal: a million bindings are fine).
+fn binding_refusal(
+    b: &Binding,
+    code: Code,
+    what: String,
+    label: (Span, &str),
+    thrown: (&str, &str),
+    fix: &str,
+) -> Diagnostic {
+    let thrown = format!("{}{}--{}{}", thrown.0, b.source, b.connection, thrown.1);
+    refusal(
+        code,
+        format!("binding `{}` {what}", b.id.value),
+        label,
+        thrown,
+        fix,
+    )
+}
 /// An error at `label` for what Magento refuses with the LogicException text `thrown`.
 fn refusal(
     code: Code,

@@ -4,240 +4,308 @@
 //! the span of the value at fault (which survives merging, so it points at the file that gave
 //! it). Pure: it reads no file and talks to no broker. Per-file checks (syntax, schema) live
 //! in their own stages; this one sees the whole topology.
+//!
+//! Each rule is one [`Rule`] in [`RULES`]: its codes, its doc text, one check of one exchange,
+//! queue or binding (or of the whole topology), and an example it fires on and a near miss it
+//! does not, which the unit tests below run. What several rules need (the declared exchanges,
+//! …) is computed once, in a [`Context`]. The rules live by theme: [`magento`] (Magento's
+//! refusals), [`names`] (reserved and overlong names), [`broker`] (what RabbitMQ refuses about
+//! exchanges and argument names), [`arguments`] (argument types and values), [`references`]
+//! (what names another entity).
 
 mod arguments;
 mod broker;
 mod magento;
+mod names;
+mod references;
 
 pub use magento::Dialect;
+
+use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Arguments, DestinationType, Origin, Topology, Value};
-use crate::rules::BUILTIN_EXCHANGES;
+use crate::model::{Binding, Exchange, Queue, Topology};
 use crate::source::Span;
 
 /// Longest name or routing key AMQP carries (a short string).
 pub(crate) const MAX_NAME_BYTES: usize = 255;
 
-/// Every finding about the merged topology, in a stable order (Magento's refusals in the
-/// Magento dialect, then exchanges, queues, bindings).
-pub fn lint(topology: &Topology, dialect: Dialect) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let magento = dialect == Dialect::Magento;
-    if magento {
-        magento::check(topology, &mut out);
-    }
-    let declared: HashSet<(&str, &str)> = topology
-        .exchanges
-        .iter()
-        .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
-        .collect();
-    let exchange_connections: HashMap<&str, Vec<&str>> =
-        topology
-            .exchanges
-            .iter()
-            .fold(HashMap::default(), |mut m, e| {
-                m.entry(e.name.value.as_str())
-                    .or_default()
-                    .push(e.connection.value.as_str());
-                m
-            });
-    let is_declared = |conn: &str, name: &str| {
-        BUILTIN_EXCHANGES.contains(&name) || declared.contains(&(conn, name))
-    };
+/// One lint rule.
+pub struct Rule {
+    /// Every code it reports (a code may be reported by several rules).
+    pub codes: &'static [Code],
+    /// What it finds, in a line.
+    pub doc: &'static str,
+    /// The one dialect it runs in; `None`: both. The Magento dialect's own rules are Magento's
+    /// refusals, reported before everything else.
+    pub dialect: Option<Dialect>,
+    pub check: Check,
+    /// The inside of a `<config>` on which it reports each of its codes, then a near miss on
+    /// which it reports nothing (`{256}` stands for a name of 256 bytes).
+    pub example: (&'static str, &'static str),
+}
 
-    let mut bindings_of: HashMap<(&str, &str), usize> = HashMap::default();
-    for b in &topology.bindings {
-        *bindings_of
-            .entry((b.connection.as_str(), b.source.as_str()))
-            .or_default() += 1;
-    }
+/// What a rule looks at, and when.
+#[derive(Clone, Copy)]
+pub enum Check {
+    Exchange(fn(&Context, &Exchange, &mut Vec<Diagnostic>)),
+    Queue(fn(&Context, &Queue, &mut Vec<Diagnostic>)),
+    /// The whole topology, once, after the queues and before the bindings.
+    Topology(fn(&Context, &mut Vec<Diagnostic>)),
+    Binding(fn(&Context, &Binding, &mut Vec<Diagnostic>)),
+}
 
-    // Undeclared dead-letter and alternate exchanges, one warning per exchange, however many
-    // queues or exchanges name it: (connection, exchange, role) → (owner, span) in order.
-    type Users<'a> = Vec<(&'a str, Span)>;
-    let mut missing: HashMap<(&str, &str, &str), Users> = HashMap::default();
-    for ex in &topology.exchanges {
-        let name = &ex.name.value;
-        reserved(name, "exchange", ex.name.span, &mut out);
-        too_long(name, "exchange name", ex.name.span, &mut out);
-        let bindings = bindings_of
-            .get(&(ex.connection.value.as_str(), name.as_str()))
-            .copied()
-            .unwrap_or(0);
-        broker::check_exchange(ex, bindings, magento, &mut out);
-        broker::argument_names(&ex.arguments, &mut out);
-        arguments::check_exchange(ex, &mut out);
-        if let Some((ae, span)) = exchange_ref(&ex.arguments, "alternate-exchange")
-            && !is_declared(&ex.connection.value, ae)
-        {
-            let key = (ex.connection.value.as_str(), ae, "alternate exchange");
-            missing.entry(key).or_default().push((name, span));
-        }
-    }
+/// Every rule. Each entity is checked by its rules in this order (Magento's refusals first,
+/// then exchanges, queues, bindings), which is the order of the diagnostics.
+pub static RULES: &[Rule] = &[
+    magento::EXCHANGE_TYPE,
+    magento::DESTINATION_TYPE,
+    magento::BINDING_TOPIC,
+    names::RESERVED_EXCHANGE,
+    names::LONG_EXCHANGE_NAME,
+    broker::DEFAULT_EXCHANGE,
+    broker::BUILTIN_EXCHANGE,
+    broker::EXCHANGE_TYPE,
+    broker::EXCHANGE_ARGUMENT_NAMES,
+    arguments::ALTERNATE_EXCHANGE_TYPE,
+    names::RESERVED_QUEUE,
+    names::LONG_QUEUE_NAME,
+    arguments::QUEUE_TYPE_PROPERTY,
+    arguments::QUEUE_ARGUMENTS,
+    arguments::DEAD_LETTER_ROUTING_KEY,
+    broker::QUEUE_ARGUMENT_NAMES,
+    references::QUEUE_NAME_CASE,
+    references::UNDECLARED_ARGUMENT_EXCHANGE,
+    names::LONG_ROUTING_KEY,
+    broker::BINDING_ARGUMENT_NAMES,
+    broker::DEFAULT_EXCHANGE_DESTINATION,
+    names::LONG_EXCHANGE_DESTINATION,
+    arguments::X_MATCH,
+    references::UNDECLARED_DESTINATION,
+];
 
-    // (connection, lowercased name): borrowed where lowercasing changes nothing, as for
-    // nearly every name (a million queues: no copy of each).
-    type Lower<'a> = (&'a str, std::borrow::Cow<'a, str>);
-    let mut lower_names: HashMap<Lower, (&str, Span)> =
-        HashMap::with_capacity_and_hasher(topology.queues.len(), Default::default());
-    for q in &topology.queues {
-        let name = &q.name.value;
-        reserved(name, "queue", q.name.span, &mut out);
-        too_long(name, "queue name", q.name.span, &mut out);
-        arguments::check_queue(q, &mut out);
-        // (An inferred queue's arguments are its binding's, checked there.)
-        if q.origin == Origin::Queue {
-            broker::argument_names(&q.arguments, &mut out);
-        }
-        if let Some((dlx, span)) = exchange_ref(&q.arguments, "x-dead-letter-exchange")
-            && !is_declared(&q.connection.value, dlx)
-        {
-            let key = (q.connection.value.as_str(), dlx, "dead-letter exchange");
-            missing.entry(key).or_default().push((name, span));
-        }
-        let lower = if name.chars().any(char::is_uppercase) {
-            name.to_lowercase().into()
-        } else {
-            name.as_str().into()
+/// (connection, name) of an exchange.
+type Key<'a> = (&'a str, &'a str);
+
+/// What the rules read besides the entity they check: computed once per topology, so that
+/// no rule walks the topology or builds a map per entity.
+pub struct Context<'a> {
+    pub topology: &'a Topology,
+    /// Every declared exchange.
+    declared: HashSet<Key<'a>>,
+    /// The declared headers exchanges and topic exchanges.
+    headers: HashSet<Key<'a>>,
+    topics: HashSet<Key<'a>>,
+    /// Exchange name → the connections that declare it, in declaration order.
+    connections_of: HashMap<&'a str, Vec<&'a str>>,
+    /// Connection → how many bindings have the default exchange `""` as their source.
+    default_exchange_bindings: HashMap<&'a str, usize>,
+    /// (connection, lowercased queue name) → the first queue with it: its name and span.
+    first_by_case: HashMap<(&'a str, Cow<'a, str>), (&'a str, Span)>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(topology: &'a Topology) -> Context<'a> {
+        let mut cx = Context {
+            topology,
+            declared: HashSet::default(),
+            headers: HashSet::default(),
+            topics: HashSet::default(),
+            connections_of: HashMap::default(),
+            default_exchange_bindings: HashMap::default(),
+            first_by_case: HashMap::with_capacity_and_hasher(
+                topology.queues.len(),
+                Default::default(),
+            ),
         };
-        let key = (q.connection.value.as_str(), lower);
-        match lower_names.get(&key) {
-            Some((other, span)) if *other != name.as_str() => out.push(
-                Diagnostic::warning(
-                    Code::QueueNameCase,
-                    format!("queues `{other}` and `{name}` differ only in case"),
-                )
-                .with_label(q.name.span, "this queue")
-                .with_label(*span, "and this one")
-                .with_help("RabbitMQ treats them as two queues; a consumer of one never sees the other's messages"),
-            ),
-            Some(_) => {}
-            None => {
-                lower_names.insert(key, (name.as_str(), q.name.span));
-            }
+        for e in &topology.exchanges {
+            let key = (e.connection.value.as_str(), e.name.value.as_str());
+            cx.declared.insert(key);
+            match e.kind.value.as_str() {
+                "headers" => cx.headers.insert(key),
+                "topic" => cx.topics.insert(key),
+                _ => false,
+            };
+            cx.connections_of.entry(key.1).or_default().push(key.0);
         }
+        for b in topology.bindings.iter().filter(|b| b.source.is_empty()) {
+            *cx.default_exchange_bindings
+                .entry(b.connection.as_str())
+                .or_default() += 1;
+        }
+        for q in &topology.queues {
+            cx.first_by_case
+                .entry((q.connection.value.as_str(), lowercase(&q.name.value)))
+                .or_insert((q.name.value.as_str(), q.name.span));
+        }
+        cx
     }
 
-    let mut missing: Vec<_> = missing.into_iter().collect();
-    missing.sort_by_key(|(_, users)| users.first().map(|(_, span)| (span.file, span.start)));
-    for ((_, exchange, role), users) in missing {
-        out.push(undeclared(exchange, role, &users));
+    /// Whether `name` is an exchange on `connection`: declared there, or built in.
+    fn is_declared(&self, connection: &str, name: &str) -> bool {
+        crate::rules::BUILTIN_EXCHANGES.contains(&name)
+            || self.declared.contains(&(connection, name))
     }
+}
 
-    let headers: HashSet<(&str, &str)> = topology
-        .exchanges
-        .iter()
-        .filter(|e| e.kind.value == "headers")
-        .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
-        .collect();
-    for b in &topology.bindings {
-        too_long(
-            &b.routing_key.value,
-            "routing key",
-            b.routing_key.span,
-            &mut out,
-        );
-        broker::argument_names(&b.arguments, &mut out);
-        broker::check_binding(b, &mut out);
-        if headers.contains(&(b.connection.as_str(), b.source.as_str()))
-            && let Some(arg) = b.arguments.get("x-match")
-        {
-            arguments::check_x_match(arg, &b.source, &mut out);
-        }
-        // (Magento's dialect refuses exchange destinations above.)
-        if magento || b.destination_type.value != DestinationType::Exchange || b.disabled {
-            continue;
-        }
-        let dest = &b.destination.value;
-        if is_declared(&b.connection, dest) {
-            continue;
-        }
-        match exchange_connections.get(dest.as_str()) {
-            Some(conns) => out.push(
-                Diagnostic::error(
-                    Code::CrossConnection,
-                    format!(
-                        "binding `{}` on connection `{}` points at exchange `{dest}`, declared only on `{}`",
-                        b.id.value,
-                        b.connection,
-                        conns.join("`, `")
-                    ),
-                )
-                .with_label(b.destination.span, "not on this binding's connection")
-                .with_help("a binding joins two entities of one broker: declare the exchange on the same connection"),
-            ),
-            None => out.push(
-                Diagnostic::warning(
-                    Code::UndeclaredExchange,
-                    format!("binding `{}` points at exchange `{dest}`, which the topology never declares", b.id.value),
-                )
-                .with_label(b.destination.span, "not declared in any file")
-                .with_help("RabbitMQ answers 404 NOT_FOUND to the bind unless the exchange already exists"),
-            ),
-        }
+/// `name` lowercased: borrowed where that changes nothing, as for nearly every name (a
+/// million queues: no copy of each).
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.chars().any(char::is_uppercase) {
+        name.to_lowercase().into()
+    } else {
+        name.into()
     }
+}
+
+/// Every finding about the merged topology, in a stable order (Magento's refusals in the
+/// Magento dialect, then exchanges, queues, bindings; each entity's in [`RULES`] order).
+pub fn lint(topology: &Topology, dialect: Dialect) -> Vec<Diagnostic> {
+    let cx = Context::new(topology);
+    let mut out = Vec::new();
+    let runs = |r: &&Rule| r.dialect.is_none_or(|d| d == dialect);
+    let refusal = |r: &&Rule| r.dialect == Some(Dialect::Magento);
+    run(&cx, RULES.iter().filter(runs).filter(refusal), &mut out);
+    run(
+        &cx,
+        RULES.iter().filter(runs).filter(|r| !refusal(r)),
+        &mut out,
+    );
     out
 }
 
-/// The exchange a string argument names (`alternate-exchange`, `x-dead-letter-exchange`),
-/// with the span of its value.
-fn exchange_ref<'a>(args: &'a Arguments, key: &str) -> Option<(&'a str, Span)> {
-    let arg = args.get(key)?;
-    match &arg.value {
-        Value::Str(name) => Some((name.as_str(), arg.value_span)),
-        _ => None,
+/// `rules` over the topology, entity by entity: exchanges, queues, the topology, bindings.
+fn run<'r>(cx: &Context, rules: impl Iterator<Item = &'r Rule>, out: &mut Vec<Diagnostic>) {
+    let (mut exchange, mut queue, mut whole, mut binding) = (vec![], vec![], vec![], vec![]);
+    for rule in rules {
+        match rule.check {
+            Check::Exchange(f) => exchange.push(f),
+            Check::Queue(f) => queue.push(f),
+            Check::Topology(f) => whole.push(f),
+            Check::Binding(f) => binding.push(f),
+        }
+    }
+    let t = cx.topology;
+    if !exchange.is_empty() {
+        for e in &t.exchanges {
+            exchange.iter().for_each(|f| f(cx, e, out));
+        }
+    }
+    if !queue.is_empty() {
+        for q in &t.queues {
+            queue.iter().for_each(|f| f(cx, q, out));
+        }
+    }
+    whole.iter().for_each(|f| f(cx, out));
+    if !binding.is_empty() {
+        for b in &t.bindings {
+            binding.iter().for_each(|f| f(cx, b, out));
+        }
     }
 }
 
-/// A name RabbitMQ keeps for itself: any queue whose name starts with `amq.`, and an
-/// exchange's unless it is one of the built-in ones (a redeclare of those is compared
-/// with their properties instead).
-fn reserved(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
-    let builtin = what == "exchange" && BUILTIN_EXCHANGES.contains(&name);
-    if name.starts_with("amq.") && !builtin {
-        out.push(
-            Diagnostic::error(
-                Code::ReservedName,
-                format!("{what} name `{name}` starts with the reserved prefix `amq.`"),
-            )
-            .with_label(span, "reserved by RabbitMQ")
-            .with_help(format!(
-                "RabbitMQ answers 403 ACCESS_REFUSED - {what} name '{name}' contains reserved prefix 'amq.*'"
-            )),
+#[cfg(test)]
+mod tests {
+    //! Each rule alone on its example and on its near miss.
+
+    use super::*;
+    use crate::communication::SyncTopics;
+    use crate::diagnostic::Severity;
+    use crate::model::{MergeInput, merge};
+    use crate::source::{Source, SourceKind, Sources};
+    use crate::{schema, syntax};
+
+    /// The merged topology of one file holding `body` in its `<config>`.
+    fn topology(body: &str) -> Topology {
+        let text = format!(
+            "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">{}</config>",
+            body.replace("{256}", &"n".repeat(256))
         );
+        let mut sources = Sources::default();
+        let id = sources.add(Source::new(
+            "queue_topology.xml".into(),
+            text,
+            SourceKind::Topology,
+        ));
+        let (doc, mut found) = syntax::parse(id, sources.get(id));
+        let (decl, more) = schema::decode(&doc);
+        found.extend(more);
+        let (topology, more) = merge(MergeInput {
+            files: vec![decl],
+            default_connection: "amqp",
+            sync_topics: &SyncTopics::default(),
+        });
+        found.extend(more);
+        let errors: Vec<_> = found
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| &d.message)
+            .collect();
+        assert!(errors.is_empty(), "{body}: {errors:?}");
+        topology
     }
-}
 
-pub(crate) fn too_long(name: &str, what: &str, span: Span, out: &mut Vec<Diagnostic>) {
-    if name.len() > MAX_NAME_BYTES {
-        out.push(
-            Diagnostic::error(
-                Code::NameTooLong,
-                format!(
-                    "{what} is {} bytes long, more than AMQP's {MAX_NAME_BYTES}",
-                    name.len()
-                ),
-            )
-            .with_label(span, "too long"),
-        );
+    /// What `rule` alone reports about the topology of `body`.
+    fn reported(rule: &Rule, body: &str) -> Vec<Diagnostic> {
+        let t = topology(body);
+        let mut out = Vec::new();
+        run(&Context::new(&t), std::iter::once(rule), &mut out);
+        out
     }
-}
 
-/// `users`: who names the exchange, in declaration order (never empty).
-fn undeclared(exchange: &str, role: &str, users: &[(&str, Span)]) -> Diagnostic {
-    let (owner, span) = users[0];
-    let others = match users.len() - 1 {
-        0 => String::new(),
-        1 => format!(" (also named by `{}`)", users[1].0),
-        n => format!(" (also named by {n} more)"),
-    };
-    Diagnostic::warning(
-        Code::UndeclaredExchange,
-        format!("{role} `{exchange}` of `{owner}` is not declared by the topology{others}"),
-    )
-    .with_label(span, "never declared")
-    .with_help("RabbitMQ accepts it, but messages sent there are dropped until the exchange exists")
+    #[test]
+    fn every_rule_fires_on_its_example_and_not_on_its_near_miss() {
+        for rule in RULES {
+            let (fires, passes) = rule.example;
+            let found = reported(rule, fires);
+            for code in rule.codes {
+                assert!(
+                    found.iter().any(|d| d.code == *code),
+                    "{}: no {} on {fires}: {found:#?}",
+                    rule.doc,
+                    code.as_str()
+                );
+            }
+            for d in &found {
+                assert!(rule.codes.contains(&d.code), "{}: {d:#?}", rule.doc);
+            }
+            let found = reported(rule, passes);
+            assert!(found.is_empty(), "{}: on {passes}: {found:#?}", rule.doc);
+        }
+    }
+
+    /// A rule of one dialect reports in that dialect, and not in the other.
+    #[test]
+    fn each_rule_runs_in_its_dialect_only() {
+        for rule in RULES {
+            let Some(only) = rule.dialect else { continue };
+            let other = match only {
+                Dialect::Magento => Dialect::Rabbitmq,
+                Dialect::Rabbitmq => Dialect::Magento,
+            };
+            let t = topology(rule.example.0);
+            let in_own: Vec<_> = lint(&t, only).into_iter().map(|d| d.code).collect();
+            let found = reported(rule, rule.example.0);
+            assert!(
+                found.iter().all(|d| in_own.contains(&d.code)),
+                "{}",
+                rule.doc
+            );
+            let in_other = lint(&t, other);
+            assert!(
+                found.iter().all(|d| !in_other.contains(d)),
+                "{} reported in {other:?}",
+                rule.doc
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_has_codes_and_a_doc() {
+        for rule in RULES {
+            assert!(!rule.codes.is_empty() && !rule.doc.trim().is_empty());
+        }
+    }
 }
