@@ -71,147 +71,62 @@ use QueueType::{Classic as C, Quorum as Q, Stream as S};
 /// RabbitMQ's largest expiry timer: TTLs and `x-expires` above it are refused.
 pub const MAX_EXPIRY: i64 = 4_294_967_295;
 
+/// Integers from 0, and from 1, up to AMQP's largest.
+const COUNT: Kind = int(0, i64::MAX);
+const POSITIVE: Kind = int(1, i64::MAX);
+
+const fn int(min: i64, max: i64) -> Kind {
+    Kind::Int { min, max }
+}
+
+const fn arg(name: &'static str, kind: Kind, types: &'static [QueueType]) -> ArgSpec {
+    ArgSpec { name, kind, types }
+}
+
+/// Every queue argument RabbitMQ knows: name, values, the queue types that accept it.
 pub const QUEUE_ARGS: &[ArgSpec] = &[
-    ArgSpec {
-        name: "x-message-ttl",
-        kind: Kind::Int {
-            min: 0,
-            max: MAX_EXPIRY,
-        },
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-expires",
-        kind: Kind::Int {
-            min: 1,
-            max: MAX_EXPIRY,
-        },
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-max-length",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-max-length-bytes",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[C, Q, S],
-    },
-    ArgSpec {
-        name: "x-max-priority",
-        kind: Kind::Int { min: 0, max: 255 },
-        types: &[C],
-    },
-    ArgSpec {
-        name: "x-overflow",
-        kind: Kind::Enum(&["drop-head", "reject-publish", "reject-publish-dlx"]),
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-dead-letter-exchange",
-        kind: Kind::Str,
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-dead-letter-routing-key",
-        kind: Kind::Str,
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-dead-letter-strategy",
-        kind: Kind::Enum(&["at-most-once", "at-least-once"]),
-        types: &[Q],
-    },
-    ArgSpec {
-        name: "x-single-active-consumer",
-        kind: Kind::Bool,
-        types: &[C, Q],
-    },
-    ArgSpec {
-        name: "x-queue-type",
-        kind: Kind::Enum(&["classic", "quorum", "stream"]),
-        types: &[C, Q, S],
-    },
-    ArgSpec {
-        name: "x-queue-mode",
-        kind: Kind::Enum(&["default", "lazy"]),
-        types: &[C],
-    },
-    ArgSpec {
-        name: "x-queue-version",
-        kind: Kind::Int { min: 1, max: 2 },
-        types: &[C],
-    },
-    ArgSpec {
-        name: "x-queue-master-locator",
-        kind: Kind::Enum(&["min-masters", "client-local", "random"]),
-        types: &[C],
-    },
-    ArgSpec {
-        name: "x-queue-leader-locator",
-        kind: Kind::Enum(&["client-local", "balanced", "random", "least-leaders"]),
-        types: &[Q, S],
-    },
-    ArgSpec {
-        name: "x-delivery-limit",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[Q],
-    },
-    ArgSpec {
-        name: "x-quorum-initial-group-size",
-        kind: Kind::Int {
-            min: 1,
-            max: i64::MAX,
-        },
-        types: &[Q],
-    },
-    ArgSpec {
-        name: "x-max-in-memory-length",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[Q],
-    },
-    ArgSpec {
-        name: "x-max-in-memory-bytes",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[Q],
-    },
-    ArgSpec {
-        name: "x-max-age",
-        kind: Kind::MaxAge,
-        types: &[S],
-    },
-    ArgSpec {
-        name: "x-stream-max-segment-size-bytes",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        types: &[S],
-    },
-    ArgSpec {
-        name: "x-initial-cluster-size",
-        kind: Kind::Int {
-            min: 1,
-            max: i64::MAX,
-        },
-        types: &[S],
-    },
+    arg("x-message-ttl", int(0, MAX_EXPIRY), &[C, Q]),
+    arg("x-expires", int(1, MAX_EXPIRY), &[C, Q]),
+    arg("x-max-length", COUNT, &[C, Q]),
+    arg("x-max-length-bytes", COUNT, &[C, Q, S]),
+    arg("x-max-priority", int(0, 255), &[C]),
+    arg(
+        "x-overflow",
+        Kind::Enum(&["drop-head", "reject-publish", "reject-publish-dlx"]),
+        &[C, Q],
+    ),
+    arg("x-dead-letter-exchange", Kind::Str, &[C, Q]),
+    arg("x-dead-letter-routing-key", Kind::Str, &[C, Q]),
+    arg(
+        "x-dead-letter-strategy",
+        Kind::Enum(&["at-most-once", "at-least-once"]),
+        &[Q],
+    ),
+    arg("x-single-active-consumer", Kind::Bool, &[C, Q]),
+    arg(
+        "x-queue-type",
+        Kind::Enum(&["classic", "quorum", "stream"]),
+        &[C, Q, S],
+    ),
+    arg("x-queue-mode", Kind::Enum(&["default", "lazy"]), &[C]),
+    arg("x-queue-version", int(1, 2), &[C]),
+    arg(
+        "x-queue-master-locator",
+        Kind::Enum(&["min-masters", "client-local", "random"]),
+        &[C],
+    ),
+    arg(
+        "x-queue-leader-locator",
+        Kind::Enum(&["client-local", "balanced", "random", "least-leaders"]),
+        &[Q, S],
+    ),
+    arg("x-delivery-limit", COUNT, &[Q]),
+    arg("x-quorum-initial-group-size", POSITIVE, &[Q]),
+    arg("x-max-in-memory-length", COUNT, &[Q]),
+    arg("x-max-in-memory-bytes", COUNT, &[Q]),
+    arg("x-max-age", Kind::MaxAge, &[S]),
+    arg("x-stream-max-segment-size-bytes", COUNT, &[S]),
+    arg("x-initial-cluster-size", POSITIVE, &[S]),
 ];
 
 /// Names of every known queue argument, for "did you mean".
