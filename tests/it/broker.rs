@@ -5,7 +5,7 @@ use crate::util;
 
 use std::time::{Duration, Instant};
 
-use crate::util::{Vhost, actions, run, topology_dir};
+use crate::util::{Vhost, actions, assert_contains, run, topology_dir};
 use serde_json::json;
 
 fn plan_json(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
@@ -21,6 +21,21 @@ fn plan(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
 fn apply(vhost: &Vhost, path: &str, extra: &[&str]) -> util::Output {
     let url = vhost.url();
     run(&[&["apply", path, "--connection", &url], extra].concat())
+}
+
+/// Exchange `ex` bound (`a`, and `bindings`) to queue `q1` of x-message-ttl `ttl`; `more`
+/// between them.
+fn ttl_topology(ttl: u32, bindings: &str, more: &str) -> tempfile::TempDir {
+    topology_dir(&format!(
+        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/>{bindings}</exchange>{more}
+           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">{ttl}</argument></arguments></queue>"#
+    ))
+}
+
+/// `topology COMMAND --dialect rabbitmq fixtures/outbox --connection CONNECTION MORE…`.
+fn outbox(command: &str, connection: &str, more: &[&str]) -> util::Output {
+    let args = ["--dialect", "rabbitmq", "fixtures/outbox", "--connection"];
+    run(&[&[command][..], &args, &[connection], more].concat())
 }
 
 fn count(doc: &serde_json::Value, action: &str) -> usize {
@@ -55,11 +70,9 @@ fn apply_then_plan_shows_nothing_to_do() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout
-            .contains("Apply complete: 9 created (3 exchanges, 3 queues, 3 bindings)."),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "Apply complete: 9 created (3 exchanges, 3 queues, 3 bindings).",
     );
     let doc = plan_json(&v, "fixtures/retry-triple", &[]).json();
     assert_eq!(count(&doc, "unchanged"), 9, "{:?}", actions(&doc));
@@ -67,21 +80,11 @@ fn apply_then_plan_shows_nothing_to_do() {
     let detailed = plan(&v, "fixtures/retry-triple", &["--detailed-exitcode"]);
     assert_eq!(detailed.code, 0, "{}", detailed.stderr);
     let verbose = run(&["plan", "-v", "fixtures/retry-triple", "--connection", &url]);
-    assert!(
-        verbose.stdout.contains("  = queue orders.main"),
-        "{}",
-        verbose.stdout
-    );
-    assert!(
-        verbose
-            .stdout
-            .contains("no changes: 9 entities are up to date"),
-        "{}",
-        verbose.stdout
-    );
+    assert_contains(&verbose.stdout, "  = queue orders.main");
+    assert_contains(&verbose.stdout, "no changes: 9 entities are up to date");
     let again = apply(&v, "fixtures/retry-triple", &[]);
     assert_eq!(again.code, 0);
-    assert!(again.stdout.contains("Nothing to do"), "{}", again.stdout);
+    assert_contains(&again.stdout, "Nothing to do");
     // What the broker holds is what the files declare.
     let defs = v.definitions();
     let retry = defs["queues"]
@@ -205,15 +208,12 @@ fn a_vhost_of_many_exchanges_reads_back_unchanged() {
 #[test]
 fn each_kind_of_change() {
     let v = Vhost::new("kinds");
-    let before = topology_dir(
-        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/></exchange>
-           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">5000</argument></arguments></queue>"#,
-    );
+    let before = ttl_topology(5000, "", "");
     assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
-    let after = topology_dir(
-        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/><binding id="b" topic="b" destination="q1"/></exchange>
-           <exchange name="ex2" durable="false"/>
-           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">6000</argument></arguments></queue>"#,
+    let after = ttl_topology(
+        6000,
+        r#"<binding id="b" topic="b" destination="q1"/>"#,
+        r#"<exchange name="ex2" durable="false"/>"#,
     );
     let p = after.path().to_str().unwrap();
     let doc = plan_json(&v, p, &[]).json();
@@ -243,18 +243,8 @@ fn each_kind_of_change() {
         "{}",
         human.stdout
     );
-    assert!(
-        human
-            .stdout
-            .contains("arguments.x-message-ttl: 5000 => 6000"),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("  + exchange ex2"),
-        "{}",
-        human.stdout
-    );
+    assert_contains(&human.stdout, "arguments.x-message-ttl: 5000 => 6000");
+    assert_contains(&human.stdout, "  + exchange ex2");
 }
 
 /// Drift RabbitMQ itself ignores on redeclare: a custom queue argument and an exchange
@@ -310,24 +300,16 @@ fn replace_is_safe() {
 
     let refused = apply(&v, p, &[]);
     assert_eq!(refused.code, 1);
-    assert!(
-        refused.stderr.contains("--allow-recreate"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "--allow-recreate");
     let ttl = |v: &Vhost| v.definitions()["queues"][0]["arguments"]["x-message-ttl"].clone();
     assert_eq!(ttl(&v), 5000, "nothing was applied");
 
     v.publish("q");
     let human = run(&["plan", p, "--connection", &v.url(), "--color", "never"]);
-    assert!(
-        human.stdout.contains("1 message will be moved"),
-        "{}",
-        human.stdout
-    );
+    assert_contains(&human.stdout, "1 message will be moved");
     let done = apply(&v, p, &["--allow-recreate"]);
     assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
-    assert!(done.stdout.contains("1 message moved"), "{}", done.stdout);
+    assert_contains(&done.stdout, "1 message moved");
     assert_eq!(v.messages("q"), 1, "the message went aside and came back");
     assert_eq!(ttl(&v), 9000);
     let queues: Vec<String> = v.definitions()["queues"]
@@ -501,16 +483,7 @@ fn saved_plan_is_applied_with_its_paths_and_the_environment() {
     let saved = dir.path().join("plan.json");
     let s = saved.to_str().unwrap();
     let url = v.url();
-    let out = run(&[
-        "plan",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-        "--connection",
-        &url,
-        "--out",
-        s,
-    ]);
+    let out = outbox("plan", &url, &["--out", s]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     v.request(
         "PUT",
@@ -574,12 +547,9 @@ fn stale_saved_plans_are_refused_naming_what_changed() {
     );
     let stale = run(&["apply", "--plan", s, "--connection", &url]);
     assert_eq!(stale.code, 1, "{}", stale.stderr);
-    assert!(
-        stale
-            .stderr
-            .contains("queue `orders.main` on `amqp`: planned create, now replace"),
-        "{}",
-        stale.stderr
+    assert_contains(
+        &stale.stderr,
+        "queue `orders.main` on `amqp`: planned create, now replace",
     );
     let exchanges = || -> Vec<String> {
         v.definitions()["exchanges"]
@@ -639,16 +609,7 @@ fn unreachable_or_refused_is_69() {
     ];
     for (url, says) in cases {
         let start = Instant::now();
-        let out = run(&[
-            "plan",
-            "--dialect",
-            "rabbitmq",
-            "fixtures/outbox",
-            "--connection",
-            url,
-            "--timeout",
-            "5",
-        ]);
+        let out = outbox("plan", url, &["--timeout", "5"]);
         assert_eq!(out.code, 69, "{url}: {}{}", out.stdout, out.stderr);
         assert!(
             start.elapsed() < Duration::from_secs(8),
@@ -657,16 +618,7 @@ fn unreachable_or_refused_is_69() {
         );
         assert!(out.stderr.contains(says), "{url}: {}", out.stderr);
         assert!(!out.stderr.contains("wrong-secret") && !out.stdout.contains("wrong-secret"));
-        let applied = run(&[
-            "apply",
-            "--dialect",
-            "rabbitmq",
-            "fixtures/outbox",
-            "--connection",
-            url,
-            "--timeout",
-            "5",
-        ]);
+        let applied = outbox("apply", url, &["--timeout", "5"]);
         assert_eq!(applied.code, 69);
     }
 }
@@ -748,11 +700,7 @@ fn management_api_silence_is_an_error_and_nodes_fail_over() {
         &["--management", &silent, "--timeout", "1"],
     );
     assert_eq!(out.code, 69, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stderr.contains("did not answer within the deadline"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "did not answer within the deadline");
     assert!(!out.stderr.contains("AMQP probes"), "{}", out.stderr);
 
     let nodes = "amqp=http://127.0.0.1:1,http://127.0.0.1:15672";
@@ -783,7 +731,7 @@ fn probe_mode_without_management() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("AMQP probes"), "{}", out.stderr);
+    assert_contains(&out.stderr, "AMQP probes");
     let doc = out.json();
     let exq: Vec<_> = actions(&doc)
         .into_iter()
@@ -900,16 +848,7 @@ fn cluster_urls_fall_through_to_a_live_node() {
         "amqp=amqp://guest:guest@127.0.0.1:1/{0},amqp://guest:guest@127.0.0.1:5672/{0}",
         v.name
     );
-    let out = run(&[
-        "apply",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-        "--connection",
-        &url,
-        "--timeout",
-        "3",
-    ]);
+    let out = outbox("apply", &url, &["--timeout", "3"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(v.definitions()["exchanges"].as_array().unwrap().len(), 2);
 }
@@ -917,18 +856,13 @@ fn cluster_urls_fall_through_to_a_live_node() {
 /// TLS options name files; one that cannot be read is a usage error.
 #[test]
 fn unreadable_tls_file_is_a_usage_error() {
-    let out = run(&[
+    let out = outbox(
         "plan",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-        "--connection",
         "amqp=amqps://guest:guest@127.0.0.1:5671/%2f",
-        "--ca-file",
-        "/nonexistent/ca.pem",
-    ]);
+        &["--ca-file", "/nonexistent/ca.pem"],
+    );
     assert_eq!(out.code, 64, "{}", out.stderr);
-    assert!(out.stderr.contains("cannot read CA file"), "{}", out.stderr);
+    assert_contains(&out.stderr, "cannot read CA file");
 }
 
 /// `apply --format json` is the plan document plus the steps taken, valid against its schema.
@@ -1005,7 +939,7 @@ fn human_plan_at_a_large_size() {
     insta::assert_snapshot!("human_plan_large", shown);
     let only = plan(&v, p, &["--only", "replace"]);
     assert!(!only.stdout.contains("+ queue q1000"), "{}", only.stdout);
-    assert!(only.stdout.contains("-/+ queue q0007"), "{}", only.stdout);
+    assert_contains(&only.stdout, "-/+ queue q0007");
     assert!(
         only.stdout
             .contains("Plan: 2 to create, 1 to replace, 0 to delete; 2,000 unchanged; 0 warnings."),
@@ -1044,21 +978,10 @@ fn a_changed_binding_argument_is_a_replace_of_that_binding() {
     assert_eq!(binding["differences"][0]["ours"], "two");
     assert!(doc["unmanaged"].as_array().unwrap().is_empty(), "{doc}");
     let human = plan(&v, p, &[]);
-    assert!(
-        human
-            .stdout
-            .contains("-/+ binding ex -> q [k] {x-note=\"two\"}"),
-        "{}",
-        human.stdout
-    );
+    assert_contains(&human.stdout, "-/+ binding ex -> q [k] {x-note=\"two\"}");
     let out = apply(&v, p, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout
-            .contains("-/+ binding ex -> q [k] on `amqp`: replaced"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "-/+ binding ex -> q [k] on `amqp`: replaced");
     let bindings: Vec<serde_json::Value> = v.definitions()["bindings"]
         .as_array()
         .unwrap()
@@ -1078,10 +1001,7 @@ fn a_changed_binding_argument_is_a_replace_of_that_binding() {
 #[test]
 fn markdown_plan_with_replace_and_unmanaged() {
     let v = Vhost::new("markdown");
-    let before = topology_dir(
-        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/></exchange>
-           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">5000</argument></arguments></queue>"#,
-    );
+    let before = ttl_topology(5000, "", "");
     assert_eq!(apply(&v, before.path().to_str().unwrap(), &[]).code, 0);
     v.request(
         "PUT",
@@ -1090,9 +1010,10 @@ fn markdown_plan_with_replace_and_unmanaged() {
     );
     v.publish("by-hand");
     v.publish("q1");
-    let after = topology_dir(
-        r#"<exchange name="ex"><binding id="a" topic="a" destination="q1"/><binding id="b" topic="b.#" destination="q1"/></exchange>
-           <queue name="q1"><arguments><argument name="x-message-ttl" xsi:type="number">6000</argument></arguments></queue>"#,
+    let after = ttl_topology(
+        6000,
+        r#"<binding id="b" topic="b.#" destination="q1"/>"#,
+        "",
     );
     let p = after.path().to_str().unwrap();
     let out = plan(&v, p, &["--format", "markdown", "--detailed-exitcode"]);

@@ -35,20 +35,31 @@ fn every_code_is_produced_by_a_fixture() {
     assert!(missing.is_empty(), "no fixture produces {missing:?}");
 }
 
+/// Every code, and so every code a lint rule reports, is listed in docs/diagnostics.md; each
+/// rule of the lint table says what it finds.
 #[test]
 fn every_code_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
         .unwrap();
-    for code in Code::ALL {
+    let rule_codes = topology::lint::RULES.iter().flat_map(|rule| rule.codes);
+    for code in Code::ALL.iter().chain(rule_codes) {
         assert!(
             doc.contains(&format!("| `{}` |", code.as_str())),
             "{} is not in docs/diagnostics.md",
             code.as_str()
         );
     }
+    for rule in topology::lint::RULES {
+        assert!(
+            !rule.doc.trim().is_empty(),
+            "a rule of {:?} has no doc",
+            rule.codes
+        );
+    }
 }
 
 use crate::util;
+use crate::util::assert_contains;
 
 /// `topology completions SHELL` prints a script that knows the commands and their flags;
 /// the bash one is valid bash (and zsh's/fish's valid for their shells where installed).
@@ -142,7 +153,7 @@ fn quiet_prints_only_errors() {
     .unwrap();
     let loud = util::run_in(dir.path(), &["lint", "."], &[]);
     assert_eq!(loud.code, 0);
-    assert!(loud.stderr.contains("warning"), "{}", loud.stderr);
+    assert_contains(&loud.stderr, "warning");
     let quiet = util::run_in(dir.path(), &["lint", "-q", "."], &[]);
     assert_eq!(
         (quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()),

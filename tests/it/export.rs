@@ -7,7 +7,7 @@ use crate::util;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Vhost, root, run, topology_dir};
+use crate::util::{Vhost, assert_contains, root, run, topology_dir};
 
 /// `plan PATH --connection amqp=<vhost> --detailed-exitcode`: 0 when the broker already
 /// holds everything the files declare, argument types included.
@@ -229,11 +229,7 @@ fn mermaid_of_the_retry_triple() {
 fn pictures_grey_out_connections_not_provisioned() {
     let out = run(&["export", "mermaid", "fixtures/two-connections"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("subgraph c0[\"amqp\"]"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "subgraph c0[\"amqp\"]");
     assert!(out.stdout.contains("subgraph c1[\"db: not provisioned\"]"));
     assert!(out.stdout.contains("    class c1e0,c1q0 skipped\n"));
     let db = run(&[
@@ -304,11 +300,9 @@ fn definitions_need_an_amqp_connection() {
         let out = run(&[&["export", "definitions", "fixtures/two-connections"], args].concat());
         assert_eq!(out.code, 64, "{args:?}: {}", out.stderr);
         assert_eq!(out.stdout, "");
-        assert!(
-            out.stderr
-                .contains("connection `db` is not an AMQP connection, so it has no RabbitMQ definitions: Magento's `db` connection is its MySQL queue"),
-            "{}",
-            out.stderr
+        assert_contains(
+            &out.stderr,
+            "connection `db` is not an AMQP connection, so it has no RabbitMQ definitions: Magento's `db` connection is its MySQL queue",
         );
     }
     let out = run(&[

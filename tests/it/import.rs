@@ -4,7 +4,7 @@
 
 use crate::util;
 
-use crate::util::{Vhost, run};
+use crate::util::{Vhost, assert_contains, run};
 use serde_json::json;
 
 /// `import --connection <vhost's URL> EXTRA…`.
@@ -150,12 +150,9 @@ fn import_then_plan_shows_no_change() {
         "{xml}"
     );
     assert!(xml.contains("TOPOLOGY_DIALECT=rabbitmq"), "{xml}");
-    assert!(
-        printed.stderr.contains(
-            "note: Magento reads only topic exchanges and bindings to queues, and this file has 1 exchange of type direct, 2 exchanges of type fanout, 1 exchange of type headers and 1 binding to an exchange: read it with --dialect rabbitmq (or TOPOLOGY_DIALECT=rabbitmq)."
-        ),
-        "{}",
-        printed.stderr
+    assert_contains(
+        &printed.stderr,
+        "note: Magento reads only topic exchanges and bindings to queues, and this file has 1 exchange of type direct, 2 exchanges of type fanout, 1 exchange of type headers and 1 binding to an exchange: read it with --dialect rabbitmq (or TOPOLOGY_DIALECT=rabbitmq).",
     );
 
     // --out writes the same file, and nothing goes to stdout.
@@ -178,12 +175,7 @@ fn import_then_plan_shows_no_change() {
         "--detailed-exitcode",
     ]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
-    assert!(
-        plan.stdout
-            .contains("no changes: 18 entities are up to date"),
-        "{}",
-        plan.stdout
-    );
+    assert_contains(&plan.stdout, "no changes: 18 entities are up to date");
     let lint = run(&["lint", "--dialect", "rabbitmq", path]);
     assert_eq!(lint.code, 0, "{}", lint.stderr);
     assert_eq!(lint.stderr, "1 file checked: no problem found\n");
@@ -238,13 +230,7 @@ fn broker_refusals_and_missing_urls() {
         "amqp=amqp://guest:guest@127.0.0.1:5672/topology-no-such-vhost",
     ]);
     assert_eq!(missing.code, 69, "{}", missing.stderr);
-    assert!(
-        missing
-            .stderr
-            .contains("vhost topology-no-such-vhost not found"),
-        "{}",
-        missing.stderr
-    );
+    assert_contains(&missing.stderr, "vhost topology-no-such-vhost not found");
     assert_eq!(missing.stdout, "");
 
     let secret = "Wr0ng-Passw0rd-4711";
@@ -254,11 +240,7 @@ fn broker_refusals_and_missing_urls() {
         &format!("amqp=amqp://guest:{secret}@127.0.0.1:5672/%2f"),
     ]);
     assert_eq!(refused.code, 69, "{}", refused.stderr);
-    assert!(
-        refused.stderr.contains("ACCESS_REFUSED"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "ACCESS_REFUSED");
     assert!(
         !refused.stderr.contains(secret) && !refused.stdout.contains(secret),
         "{}{}",
@@ -268,10 +250,8 @@ fn broker_refusals_and_missing_urls() {
 
     let none = run(&["import"]);
     assert_eq!(none.code, 64, "{}", none.stderr);
-    assert!(
-        none.stderr
-            .contains("give its URL with --connection amqp=URL or TOPOLOGY_CONNECTION_AMQP"),
-        "{}",
-        none.stderr
+    assert_contains(
+        &none.stderr,
+        "give its URL with --connection amqp=URL or TOPOLOGY_CONNECTION_AMQP",
     );
 }

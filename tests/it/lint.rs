@@ -2,15 +2,23 @@
 
 use crate::util;
 
-use crate::util::{diag_summary, run};
+use crate::util::{assert_contains, diag_summary, offline_plan, run};
 
-fn codes(args: &[&str]) -> Vec<(String, String, u64, u64)> {
+/// Diagnostics as `diag_summary` gives them: `e` or `w`, the code, line, column.
+type Expected<'a> = &'a [(&'a str, &'a str, u64, u64)];
+
+/// Asserts that `lint ARGS` reports `expected`, in that order.
+#[track_caller]
+fn assert_lints(args: &[&str], expected: Expected) {
     let out = run(&[&["lint", "--format", "json"], args].concat());
-    diag_summary(&out.json())
+    assert_eq!(diag_summary(&out.json()), owned(expected), "lint {args:?}");
 }
 
-fn t(s: &str, c: &str, l: u64, col: u64) -> (String, String, u64, u64) {
-    (s.into(), c.into(), l, col)
+fn owned(expected: Expected) -> Vec<(String, String, u64, u64)> {
+    let owned = expected
+        .iter()
+        .map(|(s, c, l, col)| (s.to_string(), c.to_string(), *l, *col));
+    owned.collect()
 }
 
 /// The Magento corpus lints clean: no errors, exit 0.
@@ -22,11 +30,7 @@ fn magento_app_lints_clean() {
     };
     let out = run(&["lint", corpus.join("app").to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("10 files checked: no problem found"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "10 files checked: no problem found");
 }
 
 /// The whole corpus (Magento's modules and its own test modules), in Magento's dialect,
@@ -108,12 +112,12 @@ fn other_magento_files_get_one_clear_error() {
 /// which RabbitMQ refuses; the dead-letter exchange is never declared.
 #[test]
 fn proposal_simple_reports_the_ttl_string() {
-    assert_eq!(
-        codes(&["fixtures/proposal-simple"]),
-        [
-            t("e", "argument-type", 5, 61),
-            t("w", "undeclared-exchange", 6, 70)
-        ]
+    assert_lints(
+        &["fixtures/proposal-simple"],
+        &[
+            ("e", "argument-type", 5, 61),
+            ("w", "undeclared-exchange", 6, 70),
+        ],
     );
 }
 
@@ -168,15 +172,12 @@ fn valid_fixtures_lint_clean() {
 #[test]
 fn magento_dialect_rules() {
     let expected = [
-        t("e", "magento-exchange-type", 4, 40),
-        t("e", "magento-destination-type", 8, 58),
-        t("e", "magento-binding-topic", 9, 22),
+        ("e", "magento-exchange-type", 4, 40),
+        ("e", "magento-destination-type", 8, 58),
+        ("e", "magento-binding-topic", 9, 22),
     ];
-    assert_eq!(codes(&["fixtures/bad/magento"]), expected);
-    assert_eq!(
-        codes(&["--dialect", "magento", "fixtures/bad/magento"]),
-        expected
-    );
+    assert_lints(&["fixtures/bad/magento"], &expected);
+    assert_lints(&["--dialect", "magento", "fixtures/bad/magento"], &expected);
     let out = run(&["lint", "--format", "json", "fixtures/bad/magento"]);
     let doc = out.json();
     let messages: Vec<&str> = doc["diagnostics"]
@@ -199,10 +200,7 @@ fn magento_dialect_rules() {
         "{messages:?}"
     );
     // RabbitMQ accepts all of it.
-    assert_eq!(
-        codes(&["--dialect", "rabbitmq", "fixtures/bad/magento"]),
-        []
-    );
+    assert_lints(&["--dialect", "rabbitmq", "fixtures/bad/magento"], &[]);
     let out = util::run_in(
         &util::root(),
         &["lint", "fixtures/bad/magento"],
@@ -216,64 +214,64 @@ fn magento_dialect_rules() {
 /// Every RabbitMQ argument rule, located at the value at fault.
 #[test]
 fn argument_rules() {
-    assert_eq!(
-        codes(&["fixtures/bad/arguments"]),
-        [
-            t("e", "argument-type", 4, 69),
-            t("e", "argument-range", 7, 69),
-            t("e", "argument-range", 10, 69),
-            t("w", "string-as-integer", 13, 69),
-            t("w", "string-as-integer", 16, 69),
-            t("e", "argument-range", 19, 65),
-            t("e", "argument-range", 22, 68),
-            t("e", "argument-range", 25, 70),
-            t("e", "argument-value", 28, 66),
-            t("e", "argument-value", 31, 68),
-            t("e", "dead-letter-routing-key-without-exchange", 34, 36),
-            t("e", "argument-type", 37, 78),
-            t("e", "argument-type", 40, 80),
-            t("e", "queue-type-property", 42, 45),
-            t("e", "queue-type-property", 45, 50),
-            t("e", "argument-not-applicable", 51, 29),
-            t("e", "argument-value", 57, 58),
-            t("e", "argument-not-applicable", 61, 36),
-            t("w", "unknown-argument", 64, 36),
-        ]
+    assert_lints(
+        &["fixtures/bad/arguments"],
+        &[
+            ("e", "argument-type", 4, 69),
+            ("e", "argument-range", 7, 69),
+            ("e", "argument-range", 10, 69),
+            ("w", "string-as-integer", 13, 69),
+            ("w", "string-as-integer", 16, 69),
+            ("e", "argument-range", 19, 65),
+            ("e", "argument-range", 22, 68),
+            ("e", "argument-range", 25, 70),
+            ("e", "argument-value", 28, 66),
+            ("e", "argument-value", 31, 68),
+            ("e", "dead-letter-routing-key-without-exchange", 34, 36),
+            ("e", "argument-type", 37, 78),
+            ("e", "argument-type", 40, 80),
+            ("e", "queue-type-property", 42, 45),
+            ("e", "queue-type-property", 45, 50),
+            ("e", "argument-not-applicable", 51, 29),
+            ("e", "argument-value", 57, 58),
+            ("e", "argument-not-applicable", 61, 36),
+            ("w", "unknown-argument", 64, 36),
+        ],
     );
 }
 
 /// Schema problems: every one of them, not only the first.
 #[test]
 fn schema_rules() {
-    assert_eq!(
-        codes(&["fixtures/bad/schema"]),
-        [
-            t("e", "unknown-attribute", 3, 25),
-            t("e", "invalid-boolean", 3, 52),
-            t("e", "duplicate-id", 5, 22),
-            t("e", "missing-attribute", 6, 10),
-            t("e", "unknown-element", 7, 10),
-            t("e", "missing-type", 9, 14),
-            t("e", "invalid-type", 10, 46),
-            t("e", "invalid-boolean", 13, 31),
-            t("w", "exchange-replaced", 14, 21),
-        ]
+    assert_lints(
+        &["fixtures/bad/schema"],
+        &[
+            ("e", "unknown-attribute", 3, 25),
+            ("e", "invalid-boolean", 3, 52),
+            ("e", "duplicate-id", 5, 22),
+            ("e", "missing-attribute", 6, 10),
+            ("e", "unknown-element", 7, 10),
+            ("e", "missing-type", 9, 14),
+            ("e", "invalid-type", 10, 46),
+            ("e", "invalid-boolean", 13, 31),
+            ("w", "exchange-replaced", 14, 21),
+        ],
     );
 }
 
 /// Topology checks across entities.
 #[test]
 fn topology_rules() {
-    assert_eq!(
-        codes(&["--dialect", "rabbitmq", "fixtures/bad/topology"]),
-        [
-            t("e", "reserved-name", 3, 21),
-            t("e", "exchange-type", 4, 31),
-            t("e", "cross-connection", 5, 81),
-            t("w", "undeclared-exchange", 6, 83),
-            t("w", "queue-name-case", 8, 49),
-            t("w", "undeclared-exchange", 12, 78),
-        ]
+    assert_lints(
+        &["--dialect", "rabbitmq", "fixtures/bad/topology"],
+        &[
+            ("e", "reserved-name", 3, 21),
+            ("e", "exchange-type", 4, 31),
+            ("e", "cross-connection", 5, 81),
+            ("w", "undeclared-exchange", 6, 83),
+            ("w", "queue-name-case", 8, 49),
+            ("w", "undeclared-exchange", 12, 78),
+        ],
     );
 }
 
@@ -285,24 +283,24 @@ fn topology_rules() {
 /// connection): a warning naming the plugin, an error for `x-` alone.
 #[test]
 fn what_rabbitmq_refuses() {
-    assert_eq!(
-        codes(&["--dialect", "rabbitmq", "fixtures/bad/broker-refuses"]),
-        [
-            t("e", "reserved-name", 5, 18),
-            t("e", "builtin-exchange", 6, 38),
-            t("e", "builtin-exchange", 7, 56),
-            t("e", "builtin-exchange", 9, 74),
-            t("w", "undeclared-exchange", 9, 74),
-            t("e", "default-exchange", 13, 21),
-            t("e", "default-exchange", 17, 83),
-            t("e", "name-too-long", 18, 80),
-            t("w", "undeclared-exchange", 18, 80),
-            t("e", "name-too-long", 20, 40),
-            t("w", "exchange-plugin", 23, 36),
-            t("e", "exchange-type", 24, 33),
-            t("w", "exchange-plugin", 25, 33),
-            t("e", "name-too-long", 27, 36),
-        ]
+    assert_lints(
+        &["--dialect", "rabbitmq", "fixtures/bad/broker-refuses"],
+        &[
+            ("e", "reserved-name", 5, 18),
+            ("e", "builtin-exchange", 6, 38),
+            ("e", "builtin-exchange", 7, 56),
+            ("e", "builtin-exchange", 9, 74),
+            ("w", "undeclared-exchange", 9, 74),
+            ("e", "default-exchange", 13, 21),
+            ("e", "default-exchange", 17, 83),
+            ("e", "name-too-long", 18, 80),
+            ("w", "undeclared-exchange", 18, 80),
+            ("e", "name-too-long", 20, 40),
+            ("w", "exchange-plugin", 23, 36),
+            ("e", "exchange-type", 24, 33),
+            ("w", "exchange-plugin", 25, 33),
+            ("e", "name-too-long", 27, 36),
+        ],
     );
     let out = run(&[
         "lint",
@@ -345,16 +343,15 @@ fn builtin_exchanges_in_magentos_dialect() {
 </config>"#,
     )
     .unwrap();
-    assert_eq!(
-        codes(&[dir.path().to_str().unwrap()]),
-        [t("e", "builtin-exchange", 3, 4)]
+    assert_lints(
+        &[dir.path().to_str().unwrap()],
+        &[("e", "builtin-exchange", 3, 4)],
     );
 }
 
 /// Bad input: each gives a located diagnostic and exit 1, never a panic.
 #[test]
 fn bad_input_is_located() {
-    type Expected<'a> = &'a [(&'a str, &'a str, u64, u64)];
     let cases: &[(&str, Expected)] = &[
         ("fixtures/bad/malformed", &[("e", "xml-syntax", 5, 5)]),
         ("fixtures/bad/empty", &[("e", "xml-syntax", 1, 1)]),
@@ -380,11 +377,7 @@ fn bad_input_is_located() {
     for (path, want) in cases {
         let out = run(&["lint", "--format", "json", path]);
         assert_eq!(out.code, 1, "{path}");
-        let want: Vec<_> = want
-            .iter()
-            .map(|(s, c, l, col)| t(s, c, *l, *col))
-            .collect();
-        assert_eq!(diag_summary(&out.json()), want, "{path}");
+        assert_eq!(diag_summary(&out.json()), owned(want), "{path}");
         assert!(!out.stderr.contains("panicked"), "{path}: {}", out.stderr);
     }
 }
@@ -392,13 +385,7 @@ fn bad_input_is_located() {
 /// An external entity is never read: the file's content does not leak into any output.
 #[test]
 fn external_entities_are_never_fetched() {
-    let out = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/bad/doctype-external",
-    ]);
+    let out = offline_plan("json", &["fixtures/bad/doctype-external"]);
     assert!(!out.stdout.contains("root:"), "{}", out.stdout);
     assert_eq!(out.code, 1);
 }
@@ -407,14 +394,14 @@ fn external_entities_are_never_fetched() {
 /// on (destination, topic), and conflicting inferred queue arguments are reported at both places.
 #[test]
 fn merge_across_files() {
-    let out = run(&["plan", "--offline", "--format", "json", "fixtures/merge"]);
+    let out = offline_plan("json", &["fixtures/merge"]);
     let doc = out.json();
     assert_eq!(
         diag_summary(&doc),
-        [
-            t("w", "binding-collapsed", 7, 22),
-            t("w", "inferred-queue-arguments", 8, 65)
-        ]
+        owned(&[
+            ("w", "binding-collapsed", 7, 22),
+            ("w", "inferred-queue-arguments", 8, 65)
+        ])
     );
     let ex = &doc["topology"]["exchanges"][0];
     assert_eq!(ex["durable"], false, "ModuleB overrides durable");
@@ -438,7 +425,7 @@ fn merge_across_files() {
 /// communication.xml beside a topology file: synchronous topics get Magento's response queues.
 #[test]
 fn response_queues_for_synchronous_topics() {
-    let out = run(&["plan", "--offline", "--format", "json", "fixtures/sync"]);
+    let out = offline_plan("json", &["fixtures/sync"]);
     let doc = out.json();
     let names: Vec<&str> = doc["topology"]["queues"]
         .as_array()
@@ -465,13 +452,7 @@ fn exit_codes() {
     assert_eq!(run(&["lint", "fixtures/bad/arguments"]).code, 1);
     let missing = run(&["lint", "fixtures/does-not-exist"]);
     assert_eq!(missing.code, 64);
-    assert!(
-        missing
-            .stderr
-            .contains("cannot read `fixtures/does-not-exist`"),
-        "{}",
-        missing.stderr
-    );
+    assert_contains(&missing.stderr, "cannot read `fixtures/does-not-exist`");
     assert_eq!(run(&["lint", "--format", "yaml"]).code, 64);
     assert_eq!(run(&["lint", "--no-such-flag"]).code, 64);
     assert_eq!(run(&["--help"]).code, 0);

@@ -4,18 +4,11 @@
 
 use crate::util;
 
-use crate::util::run;
+use crate::util::{assert_contains, offline_plan, run};
 
 #[test]
 fn an_install_reads_its_enabled_modules_only() {
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/magento-install",
-    ])
-    .json();
+    let doc = offline_plan("json", &["fixtures/magento-install"]).json();
     let names = |kind: &str| entities(&doc, kind);
     assert_eq!(
         names("exchanges"),
@@ -69,32 +62,20 @@ fn plan_verbose_lists_the_modules_in_magento_order_and_why_others_are_left_out()
             "Acme_Alpha"
         ]
     );
-    assert!(
-        out.stdout
-            .contains("skipped module Acme_Off: disabled in app/etc/config.php"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "skipped module Acme_Off: disabled in app/etc/config.php",
     );
-    assert!(
-        out.stdout.contains("skipped module Acme_Gone"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "skipped module Acme_Gone");
     // What cannot be read without PHP is said, not guessed.
-    assert!(out.stderr.contains("magento-install"), "{}", out.stderr);
+    assert_contains(&out.stderr, "magento-install");
 }
 
 #[test]
 fn a_plain_directory_inside_an_install_keeps_the_path_order() {
     // Not the install's root: searched recursively as before, test modules included.
-    let out = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/magento-install/dev",
-    ]);
-    assert!(out.stdout.contains("test.module"), "{}", out.stdout);
+    let out = offline_plan("json", &["fixtures/magento-install/dev"]);
+    assert_contains(&out.stdout, "test.module");
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
@@ -170,12 +151,9 @@ fn env_php_passwords_are_never_printed() {
             .concat());
             assert_eq!(out.code, code, "{}", out.stderr);
             if code == 64 {
-                assert!(
-                    out.stderr.contains(
-                        "connection `events` in env.php (ssl_options): cannot read CA file `/etc/ssl/ca.pem`"
-                    ),
-                    "{}",
-                    out.stderr
+                assert_contains(
+                    &out.stderr,
+                    "connection `events` in env.php (ssl_options): cannot read CA file `/etc/ssl/ca.pem`",
                 );
             }
             for secret in ["fixture-amqp-pass", "fixture-events-pass", "fixture-amqp"] {
@@ -226,13 +204,12 @@ fn a_missing_cafile_in_env_php_is_a_usage_error_naming_it() {
     for command in ["plan", "apply"] {
         let out = run(&[command, dir, "--timeout", "1"]);
         assert_eq!(out.code, 64, "{}{}", out.stdout, out.stderr);
-        assert!(
-            out.stderr.contains(&format!(
+        assert_contains(
+            &out.stderr,
+            &format!(
                 "error: connection `amqp` in env.php (ssl_options): cannot read CA file `{}`",
                 missing.display()
-            )),
-            "{}",
-            out.stderr
+            ),
         );
         for secret in ["Tls-Amqp-Pass", PASSPHRASE] {
             assert!(!out.stdout.contains(secret), "{}", out.stdout);
@@ -277,7 +254,7 @@ fn env_php_tls_notes_verify_peer_and_unused_options() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("--ca-file"), "{}", out.stderr);
+    assert_contains(&out.stderr, "--ca-file");
     assert_eq!(
         out.stderr
             .matches(
@@ -288,7 +265,7 @@ fn env_php_tls_notes_verify_peer_and_unused_options() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("amqps://127.0.0.1"), "{}", out.stderr);
+    assert_contains(&out.stderr, "amqps://127.0.0.1");
     for secret in ["Tls-Amqp-Pass", PASSPHRASE] {
         assert!(!out.stdout.contains(secret), "{}", out.stdout);
         assert!(!out.stderr.contains(secret), "{}", out.stderr);
@@ -358,32 +335,23 @@ fn exchanges(doc: &serde_json::Value) -> Vec<String> {
 /// exchange (its RemoteService topology reader) is on that connection too.
 #[test]
 fn the_default_connection_comes_from_env_php() {
-    let root = install(
-        r#"<exchange name="shop.events"><binding id="b" topic="t" destination="shop.q"/></exchange>"#,
-        "<?php return ['queue' => ['amqp' => ['host' => 'h'], 'connections' => ['bus' => ['host' => 'h']], 'default_connection' => 'bus']];",
-    );
-    let dir = root.path().to_str().unwrap();
-    let doc = run(&["plan", "--offline", "--format", "json", dir]).json();
+    // The offline plan of one module's `shop.events` in an install with this env.php.
+    let plan = |env_php: &str, flags: &[&str]| {
+        let root = install(
+            r#"<exchange name="shop.events"><binding id="b" topic="t" destination="shop.q"/></exchange>"#,
+            env_php,
+        );
+        let dir = root.path().to_str().unwrap();
+        offline_plan("json", &[flags, &[dir]].concat()).json()
+    };
+    let bus = "<?php return ['queue' => ['amqp' => ['host' => 'h'], 'connections' => ['bus' => ['host' => 'h']], 'default_connection' => 'bus']];";
+    let doc = plan(bus, &[]);
     assert_eq!(exchanges(&doc), ["bus magento", "bus shop.events"]);
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "--default-connection",
-        "amqp",
-        dir,
-    ])
-    .json();
+    let doc = plan(bus, &["--default-connection", "amqp"]);
     assert_eq!(exchanges(&doc), ["amqp magento", "amqp shop.events"]);
     // No default_connection: `amqp` when queue/amqp is set, else Magento's MySQL queue `db`,
     // which is not provisioned.
-    let root = install(
-        r#"<exchange name="shop.events"><binding id="b" topic="t" destination="shop.q"/></exchange>"#,
-        "<?php return ['db' => ['connection' => []]];",
-    );
-    let dir = root.path().to_str().unwrap();
-    let doc = run(&["plan", "--offline", "--format", "json", dir]).json();
+    let doc = plan("<?php return ['db' => ['connection' => []]];", &[]);
     assert_eq!(exchanges(&doc), ["db magento", "db shop.events"]);
     assert!(
         doc["changes"]
@@ -399,21 +367,8 @@ fn the_default_connection_comes_from_env_php() {
 /// that is not one.
 #[test]
 fn magento_root_names_the_install() {
-    let by_path = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/magento-install",
-    ]);
-    let by_flag = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "--magento-root",
-        "fixtures/magento-install",
-    ]);
+    let by_path = offline_plan("json", &["fixtures/magento-install"]);
+    let by_flag = offline_plan("json", &["--magento-root", "fixtures/magento-install"]);
     assert_eq!(by_flag.code, 0, "{}", by_flag.stderr);
     assert_eq!(by_path.json()["topology"], by_flag.json()["topology"]);
     let out = run(&["lint", "--magento-root", "fixtures/merge"]);
@@ -455,14 +410,7 @@ fn queue_elements_live_where_magento_does_not_validate() {
     assert!(!extra.status.success(), "Magento's schema refuses <queue>");
     assert!(String::from_utf8_lossy(&extra.stderr).contains("Element 'queue'"));
     // In a plain directory, the pair is read too, queue_topology.xml first.
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        zeta.to_str().unwrap(),
-    ])
-    .json();
+    let doc = offline_plan("json", &[zeta.to_str().unwrap()]).json();
     let origins: Vec<(&str, &str)> = doc["topology"]["queues"]
         .as_array()
         .unwrap()

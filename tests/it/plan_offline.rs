@@ -2,7 +2,7 @@
 
 use crate::util;
 
-use crate::util::run;
+use crate::util::{assert_contains, offline_plan, run};
 
 /// The merged topology of the whole corpus (modules and test modules) is what Magento's
 /// installer declares. Worked out by hand from the corpus files; see the snapshot's review
@@ -14,13 +14,7 @@ fn magento_corpus_topology() {
         eprintln!("SKIPPED: the Magento corpus is not on this machine");
         return;
     };
-    let out = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        corpus.to_str().unwrap(),
-    ]);
+    let out = offline_plan("json", &[corpus.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     insta::assert_json_snapshot!("magento_corpus_topology", doc["topology"]);
@@ -51,14 +45,7 @@ fn offline_plan_human() {
 /// The proposal's priority case: one queue, from the <queue> element.
 #[test]
 fn first_class_queue_wins() {
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/proposal-priority",
-    ])
-    .json();
+    let doc = offline_plan("json", &["fixtures/proposal-priority"]).json();
     let queues = doc["topology"]["queues"].as_array().unwrap();
     assert_eq!(queues.len(), 1);
     assert_eq!(queues[0]["origin"], "queue");
@@ -68,14 +55,7 @@ fn first_class_queue_wins() {
 /// Backward compatibility: no <queue>, one inferred queue.
 #[test]
 fn backward_compatible_inferred_queue() {
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/proposal-backward-compat",
-    ])
-    .json();
+    let doc = offline_plan("json", &["fixtures/proposal-backward-compat"]).json();
     let queues = doc["topology"]["queues"].as_array().unwrap();
     assert_eq!(queues.len(), 1);
     assert_eq!(queues[0]["origin"], "binding");
@@ -86,13 +66,7 @@ fn backward_compatible_inferred_queue() {
 /// Mismatch: two queues, one per connection, both declared.
 #[test]
 fn mismatch_declares_both_queues() {
-    let out = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "fixtures/proposal-connection-mismatch",
-    ]);
+    let out = offline_plan("json", &["fixtures/proposal-connection-mismatch"]);
     assert_eq!(out.code, 1, "the proposal's TTL `arg-value` is an error");
     let doc = out.json();
     let queues: Vec<(&str, &str)> = doc["topology"]["queues"]
@@ -166,16 +140,7 @@ fn no_url_is_a_usage_error() {
         "{error}"
     );
     // --offline stays the explicit way.
-    let doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-    ])
-    .json();
+    let doc = offline_plan("json", &["--dialect", "rabbitmq", "fixtures/outbox"]).json();
     let actions: Vec<&str> = doc["changes"]
         .as_array()
         .unwrap()
@@ -192,7 +157,7 @@ fn no_url_is_a_usage_error() {
 
 /// `plan --offline --format markdown ARGS…`.
 fn offline_markdown(args: &[&str]) -> util::Output {
-    run(&[&["plan", "--offline", "--format", "markdown"], args].concat())
+    offline_plan("markdown", args)
 }
 
 /// The offline plan as a pull-request comment (`--format markdown`): heading, summary,
@@ -206,12 +171,9 @@ fn offline_plan_markdown() {
     assert_eq!(detailed.code, 2, "{}", detailed.stderr);
     let broken = offline_markdown(&["fixtures/bad/arguments"]);
     assert_eq!(broken.code, 1, "{}", broken.stderr);
-    assert!(
-        broken.stdout.contains(
-            "| **error** | <code>argument-range</code> | <code>fixtures/bad/arguments/queue\\_topology.xml:7:69</code> |"
-        ),
-        "{}",
-        broken.stdout
+    assert_contains(
+        &broken.stdout,
+        "| **error** | <code>argument-range</code> | <code>fixtures/bad/arguments/queue\\_topology.xml:7:69</code> |",
     );
 }
 

@@ -2,6 +2,7 @@
 //! with the hook's `args` and (here) no file names, and fails the commit on exit 1.
 
 use crate::util;
+use crate::util::assert_contains;
 
 use std::path::Path;
 
@@ -100,11 +101,6 @@ fn hook_passes_a_clean_tree_and_fails_a_bad_one() {
     );
     let bad = run_hook(&h, repo.path());
     assert_eq!(bad.code, 1);
-    assert!(
-        bad.stderr
-            .contains("app/code/Vendor/B/etc/queue_topology.xml:2:"),
-        "{}",
-        bad.stderr
-    );
-    assert!(bad.stderr.contains("x-max-priority"), "{}", bad.stderr);
+    assert_contains(&bad.stderr, "app/code/Vendor/B/etc/queue_topology.xml:2:");
+    assert_contains(&bad.stderr, "x-max-priority");
 }

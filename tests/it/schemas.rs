@@ -4,7 +4,7 @@
 
 use crate::util;
 
-use crate::util::{assert_valid, root, run, validator};
+use crate::util::{assert_valid, offline_plan, root, run, validator};
 
 #[test]
 fn lint_json_matches_its_schema() {
@@ -33,17 +33,11 @@ fn plan_json_matches_its_schema() {
         "fixtures/bad/arguments",
         "fixtures/proposal-connection-mismatch",
     ] {
-        let out = run(&["plan", "--offline", "--format", "json", path]);
+        let out = offline_plan("json", &[path]);
         assert_valid(&v, &out.json(), path);
     }
     if let Some(corpus) = util::corpus() {
-        let out = run(&[
-            "plan",
-            "--offline",
-            "--format",
-            "json",
-            corpus.to_str().unwrap(),
-        ]);
+        let out = offline_plan("json", &[corpus.to_str().unwrap()]);
         assert_valid(&v, &out.json(), "corpus");
     }
 }
@@ -55,43 +49,27 @@ fn json_is_one_document_also_when_the_run_fails() {
     let lint = validator("lint.schema.json");
     let plan = validator("plan.schema.json");
     let unreachable = "amqp=amqp://guest:Pw-s3cret@127.0.0.1:1/%2f";
-    let cases: [(&[&str], i32); 6] = [
-        (&["lint", "--format", "json", "fixtures/no-such-dir"], 64),
-        (&["plan", "--format", "json", "fixtures/no-such-dir"], 64),
-        (&["plan", "--format", "json", "fixtures/retry-triple"], 64),
+    // `COMMAND --format json fixtures/retry-triple` against a broker out of reach
+    let unreachable_run = |command| {
+        let args = ["--format", "json", "fixtures/retry-triple", "--connection"];
+        [&[command][..], &args, &[unreachable, "--timeout", "1"]].concat()
+    };
+    let cases: [(Vec<&str>, i32); 6] = [
+        (vec!["lint", "--format", "json", "fixtures/no-such-dir"], 64),
+        (vec!["plan", "--format", "json", "fixtures/no-such-dir"], 64),
         (
-            &[
-                "plan",
-                "--format",
-                "json",
-                "fixtures/retry-triple",
-                "--connection",
-                unreachable,
-                "--timeout",
-                "1",
-            ],
-            69,
+            vec!["plan", "--format", "json", "fixtures/retry-triple"],
+            64,
         ),
+        (unreachable_run("plan"), 69),
+        (unreachable_run("apply"), 69),
         (
-            &[
-                "apply",
-                "--format",
-                "json",
-                "fixtures/retry-triple",
-                "--connection",
-                unreachable,
-                "--timeout",
-                "1",
-            ],
-            69,
-        ),
-        (
-            &["apply", "--format", "json", "--plan", "no-such-plan.json"],
+            vec!["apply", "--format", "json", "--plan", "no-such-plan.json"],
             64,
         ),
     ];
     for (args, code) in cases {
-        let out = run(args);
+        let out = run(&args);
         assert_eq!(out.code, code, "{args:?}: {}", out.stderr);
         let doc = out.json();
         let schema = if args[0] == "lint" { &lint } else { &plan };
@@ -102,16 +80,7 @@ fn json_is_one_document_also_when_the_run_fails() {
         assert!(!out.stdout.contains("Pw-s3cret"), "{}", out.stdout);
     }
     // A broker out of reach: what was read is in the document too.
-    let out = run(&[
-        "plan",
-        "--format",
-        "json",
-        "fixtures/retry-triple",
-        "--connection",
-        unreachable,
-        "--timeout",
-        "1",
-    ]);
+    let out = run(&unreachable_run("plan"));
     let doc = out.json();
     assert_eq!(doc["topology"]["queues"].as_array().unwrap().len(), 3);
     // Files with errors: apply refuses (1), and its document lists the diagnostics as plan's.
@@ -138,16 +107,7 @@ fn json_is_one_document_also_when_the_run_fails() {
 #[test]
 fn plan_schema_is_not_vacuous() {
     let v = validator("plan.schema.json");
-    let mut doc = run(&[
-        "plan",
-        "--offline",
-        "--format",
-        "json",
-        "--dialect",
-        "rabbitmq",
-        "fixtures/outbox",
-    ])
-    .json();
+    let mut doc = offline_plan("json", &["--dialect", "rabbitmq", "fixtures/outbox"]).json();
     doc["changes"][0]["action"] = "bogus".into();
     assert!(!v.is_valid(&doc));
 }

@@ -7,7 +7,7 @@
 
 use crate::util;
 
-use crate::util::{Output, Vhost, run_in};
+use crate::util::{Output, Vhost, assert_contains, run_in};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
 
@@ -172,11 +172,11 @@ fn wrong_password_and_closed_port_are_69_unseen() {
             v.name
         );
         for out in check_every_command(&wrong, password, &[], 69, "wrong password") {
-            assert!(out.stderr.contains("ACCESS_REFUSED"), "{}", out.stderr);
+            assert_contains(&out.stderr, "ACCESS_REFUSED");
         }
         let closed = format!("amqp://guest:{}@127.0.0.1:1/{}", encoded(password), v.name);
         for out in check_every_command(&closed, password, &[], 69, "closed port") {
-            assert!(out.stderr.contains("refused"), "{}", out.stderr);
+            assert_contains(&out.stderr, "refused");
         }
     }
 }
@@ -219,12 +219,9 @@ fn right_password_percent_encoded_connects_unseen() {
     );
     let guest_management = ["--management", "amqp=http://guest:guest@127.0.0.1:15672"];
     let outputs = check_every_command(&url, password, &guest_management, 0, "right password");
-    assert!(
-        outputs[0]
-            .stdout
-            .contains(&format!("amqp://{}:***@127.0.0.1:5672/", user.name)),
-        "{}",
-        outputs[0].stdout
+    assert_contains(
+        &outputs[0].stdout,
+        &format!("amqp://{}:***@127.0.0.1:5672/", user.name),
     );
     assert_eq!(outputs[1].json()["changes"].as_array().unwrap().len(), 9);
     let defs = v.definitions();
@@ -258,11 +255,7 @@ fn right_password_percent_encoded_connects_unseen() {
             &url,
         );
         assert_eq!(out.code, 69, "{given:?}: {}", out.stderr);
-        assert!(
-            out.stderr.contains("refused the credentials"),
-            "{}",
-            out.stderr
-        );
+        assert_contains(&out.stderr, "refused the credentials");
         assert_hidden(&out, password, "wrong management password");
         assert_hidden(&out, PASSWORDS[1], "wrong management password");
     }

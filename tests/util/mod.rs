@@ -49,6 +49,17 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// The Magento corpus of `../shared/corpus/magento` (or `$TOPOLOGY_CORPUS`).
+/// Asserts that `text` (a command's output) holds `part`, showing all of `text` when not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "no {part:?} in:\n{text}");
+}
+
+/// `topology plan --offline --format FORMAT ARGS…`, from the project root.
+pub fn offline_plan(format: &str, args: &[&str]) -> Output {
+    run(&[&["plan", "--offline", "--format", format], args].concat())
+}
+
 pub fn corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var("TOPOLOGY_CORPUS").ok().map(PathBuf::from),
