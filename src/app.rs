@@ -12,11 +12,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::broker::ConnectionState;
 use crate::cli::{Cli, Color};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
 use crate::load::{Loaded, load};
-use crate::plan::{self, ConnectionState, Plan};
+use crate::plan::{self, Plan};
 use crate::render;
 use crate::secret;
 use crate::spec;

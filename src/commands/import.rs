@@ -12,8 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::app::{err, out, runtime};
-use crate::apply::record;
-use crate::broker::{TlsSet, Urls, read_vhost, tls};
+use crate::broker::{TlsSet, Urls, read_vhost, record, tls};
 use crate::cli::{Cli, ImportArgs};
 use crate::error::{Error, Outcome};
 use crate::model::values::{PhpInt, is_php_numeric, php_int};
