@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::json_errors;
+use super::plan_failure;
 use crate::app::{self, err, out};
 use crate::apply::{self, Ending, Status, Step};
 use crate::broker::ConnectionState;
@@ -21,7 +21,7 @@ use crate::broker::live::{Batching, LiveBroker};
 use crate::broker::management::Api;
 use crate::cli::{ApplyArgs, Cli, Format};
 use crate::diagnostic::Tally;
-use crate::error::{Error, Outcome, exit_code};
+use crate::error::{Error, Outcome};
 use crate::plan::{Action, Change, EntityKind, Plan};
 use crate::saved::SavedPlan;
 use crate::spec::ConnectionSpecs;
@@ -53,16 +53,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
         let refused = Error::Refused("the topology has errors: nothing was applied".into());
         if args.format == Format::Json {
             // The document carries the diagnostics, as plan's does.
-            let errors = json_errors(&refused);
-            let refused = Err(refused);
-            out(&crate::render::json::plan_failure(
-                &loaded.topology,
-                &loaded.diagnostics,
-                &loaded.sources,
-                exit_code(&refused),
-                &errors,
-            ));
-            return refused;
+            return plan_failure(&loaded, refused);
         }
         return Err(refused);
     }

@@ -21,6 +21,7 @@ use clap::Parser;
 use crate::app;
 use crate::cli::{Cli, Command, Format, LintFormat, PlanFormat};
 use crate::error::{Error, Outcome, exit_code};
+use crate::load::Loaded;
 use crate::render;
 
 /// Parses `args` and runs the command. Returns the process exit code.
@@ -68,10 +69,19 @@ fn finish(result: Result<Outcome, Error>) -> i32 {
     exit_code(&result)
 }
 
-/// The `error` lines of a JSON document that a failing command prints itself (one that
-/// carries what was read): those printed so far, and `e`'s, which [`finish`] prints next.
-fn json_errors(e: &Error) -> Vec<String> {
+/// `plan` or `apply --format json` stopped before it planned: prints the plan document of
+/// what was read, no change, and the error (with those printed so far; [`finish`] prints
+/// `e` next), and gives `e` back.
+fn plan_failure(loaded: &Loaded, e: Error) -> Result<Outcome, Error> {
     let mut errors = app::take_errors();
     errors.extend(e.report().map(|r| app::error_lines(&r)).unwrap_or_default());
-    errors
+    let failed = Err(e);
+    app::out(&render::json::plan_failure(
+        &loaded.topology,
+        &loaded.diagnostics,
+        &loaded.sources,
+        exit_code(&failed),
+        &errors,
+    ));
+    failed
 }

@@ -3,14 +3,14 @@
 //! `apply --plan`. Exit 1 on errors in the files, 2 with `--detailed-exitcode` when changes
 //! are pending, 64/69 when a broker cannot be asked.
 
-use super::json_errors;
+use super::plan_failure;
 use crate::app::{
     desired, load_files, load_options, make_plan, out, out_streamed, print_diagnostics,
     read_brokers, use_color,
 };
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
-use crate::error::{Error, Outcome, exit_code};
+use crate::error::{Error, Outcome};
 use crate::plan::Plan;
 use crate::render;
 use crate::spec;
@@ -33,16 +33,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
         Ok(b) => b,
         Err(e) => {
             if args.format == PlanFormat::Json {
-                let errors = json_errors(&e);
-                let failed = Err(e);
-                out(&render::json::plan_failure(
-                    &loaded.topology,
-                    &loaded.diagnostics,
-                    &loaded.sources,
-                    exit_code(&failed),
-                    &errors,
-                ));
-                return failed;
+                return plan_failure(&loaded, e);
             }
             print_diagnostics(cli, &loaded);
             return Err(e);
