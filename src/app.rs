@@ -1,8 +1,9 @@
-//! What the commands share (`crate::commands` stands on it): the exit codes of the
-//! contract, stdout and stderr with every secret redacted (the only writers to the
-//! terminal), loading the files with the command line's options, and the session with the
-//! brokers: their URLs, TLS and management endpoints from flags, environment and env.php,
-//! read once ([`read_brokers`]), and the plan made against what they hold.
+//! What the commands share (`crate::commands` stands on it): stdout and stderr with every
+//! secret redacted (the only writers to the terminal), loading the files with the command
+//! line's options, and the session with the brokers: their URLs, TLS and management
+//! endpoints from flags, environment and env.php, read once ([`read_brokers`]), and the
+//! plan made against what they hold. What fails is given back as a [`crate::Error`], which
+//! `commands` prints.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -11,22 +12,15 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::broker::ConnectionState;
 use crate::cli::{Cli, Color};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Error;
 use crate::load::{Loaded, load};
-use crate::plan::{self, ConnectionState, Plan};
+use crate::plan::{self, Plan};
 use crate::render;
 use crate::secret;
 use crate::spec;
-
-/// Exit codes of the contract.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const ERRORS: i32 = 1;
-    pub const CHANGES: i32 = 2;
-    pub const USAGE: i32 = 64;
-    pub const UNAVAILABLE: i32 = 69;
-}
 
 /// Whether anything was written on stdout (a JSON document, when `--format json`).
 pub(crate) static STDOUT_USED: AtomicBool = AtomicBool::new(false);
@@ -99,14 +93,21 @@ pub(crate) fn out_streamed(render: impl FnOnce(&mut dyn Write) -> std::io::Resul
 pub(crate) fn err(text: &str) {
     let text = secret::redact(text);
     if let Ok(mut errors) = ERRORS.lock() {
-        errors.extend(
-            text.lines()
-                .filter_map(|l| l.strip_prefix("error: "))
-                .map(str::to_string),
-        );
+        errors.extend(lines_after_error(&text));
     }
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(text.as_bytes());
+}
+
+/// The `error:` lines of `text` (their text after `error: `), redacted.
+pub(crate) fn error_lines(text: &str) -> Vec<String> {
+    lines_after_error(&secret::redact(text)).collect()
+}
+
+fn lines_after_error(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("error: "))
+        .map(str::to_string)
 }
 
 /// A panic hook for the binary: the panic's message goes through [`err`], redacted.
@@ -158,25 +159,25 @@ pub(crate) fn load_options(cli: &Cli) -> crate::load::Options {
     }
 }
 
-/// Loads the files, or prints the usage error and gives its exit code.
-pub(crate) fn load_or_exit(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, i32> {
+/// Loads the files with the command line's options.
+pub(crate) fn load_files(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, Error> {
     load_with(paths, &load_options(cli))
 }
 
 /// Loads `paths` (the current directory when none, unless a Magento root is given) with
-/// `options`, or prints the usage error and gives its exit code.
-pub(crate) fn load_with(paths: &[PathBuf], options: &crate::load::Options) -> Result<Loaded, i32> {
+/// `options`.
+pub(crate) fn load_with(
+    paths: &[PathBuf],
+    options: &crate::load::Options,
+) -> Result<Loaded, Error> {
     // With --magento-root, no PATH means the install alone.
     let paths = if paths.is_empty() && options.magento_root.is_some() {
         Vec::new()
     } else {
         paths_or_cwd(paths)
     };
-    load(&paths, options).map_err(|e| {
-        // The path may be a directory's name found in the walk: made inert.
-        err(&render::escape_controls(&format!("error: {e}\n"), true));
-        exit::USAGE
-    })
+    // The path may be a directory's name found in the walk: made inert.
+    load(&paths, options).map_err(|e| Error::usage(render::escape_controls(&e.to_string(), true)))
 }
 
 /// Human diagnostics on stderr (warnings dropped with --quiet).
@@ -225,17 +226,17 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Resolves the URLs and, unless `offline`, reads every broker (an offline run starts no
-/// async runtime, TLS stack or HTTP client). Errors are printed; the exit code is returned.
+/// async runtime, TLS stack or HTTP client).
 pub(crate) fn read_brokers(
     args: &crate::cli::BrokerArgs,
     desired: &BTreeMap<String, spec::ConnectionSpecs>,
     installs: &[crate::source::InstallReport],
     offline: bool,
-) -> Result<Brokers, i32> {
+) -> Result<Brokers, Error> {
     let names: Vec<String> = desired.keys().cloned().collect();
     let mut urls =
         crate::broker::Urls::resolve(&args.reach.connections, &args.reach.management, &names)
-            .map_err(usage_error)?;
+            .map_err(Error::usage)?;
     // A Magento install's env.php gives the URLs that flags and environment do not, and
     // with them the TLS settings of those connections.
     let mut from_env_php = Vec::new();
@@ -244,7 +245,7 @@ pub(crate) fn read_brokers(
             if !names.contains(&connection.name) || urls.amqp.contains_key(&connection.name) {
                 continue;
             }
-            let url = connection.url().map_err(usage_error)?;
+            let url = connection.url().map_err(Error::usage)?;
             urls.amqp.insert(connection.name.clone(), url);
             from_env_php.push((install.root.as_path(), connection));
         }
@@ -265,12 +266,12 @@ pub(crate) fn read_brokers(
             .filter(|n| !urls.amqp.contains_key(*n) && !not_amqp.contains_key(*n))
             .collect();
         if !missing.is_empty() {
-            return Err(usage_error(no_url(&missing)));
+            return Err(Error::Usage(no_url(&missing)));
         }
     }
-    let endpoints = urls.endpoints(names.iter()).map_err(usage_error)?;
+    let endpoints = urls.endpoints(names.iter()).map_err(Error::usage)?;
     let mut tls = crate::broker::TlsSet::new(
-        crate::broker::tls::from_files(args.reach.tls_files()).map_err(usage_error)?,
+        crate::broker::tls::from_files(args.reach.tls_files()).map_err(Error::usage)?,
     );
     if offline || endpoints.is_empty() {
         return Ok(Brokers {
@@ -284,7 +285,7 @@ pub(crate) fn read_brokers(
     // Only when a broker is asked: `--offline` needs none of the files env.php names.
     for (root, connection) in from_env_php {
         let (own, notes) = crate::broker::tls::from_env_php(connection, root, tls.default_tls())
-            .map_err(usage_error)?;
+            .map_err(Error::usage)?;
         for note in notes {
             err(&format!("note: {note}\n"));
         }
@@ -299,10 +300,7 @@ pub(crate) fn read_brokers(
             timeout,
             args.no_management,
         ))
-        .map_err(|e| {
-            err(&format!("error: {e}\n"));
-            exit::UNAVAILABLE
-        })?;
+        .map_err(Error::unavailable)?;
     for (name, mode) in &snapshot.modes {
         if let crate::broker::ReadMode::Probes(why) = mode {
             err(&format!(
@@ -416,12 +414,6 @@ fn not_amqp(
         }
     }
     out
-}
-
-/// Prints a usage error; its exit code.
-pub(crate) fn usage_error(e: impl std::fmt::Display) -> i32 {
-    err(&format!("error: {e}\n"));
-    exit::USAGE
 }
 
 /// Plans from what was read (or everything `create` offline).

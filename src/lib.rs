@@ -4,8 +4,9 @@
 //! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations) →
 //! [`model`] (merged topology) → [`lint`] (diagnostics) → [`plan`] (changes, pure) →
 //! `apply` (AMQP). [`render`] turns diagnostics, plans and the topology into text.
-//! [`commands`] is the top floor, one file a command; [`app`] is what they share (exit
-//! codes, redacted output, loading, the brokers of a session).
+//! [`commands`] is the top floor, one file a command; [`app`] is what they share (redacted
+//! output, loading, the brokers of a session); [`error`] is how a command ends, and the
+//! contract's table of exit codes.
 
 pub mod app;
 pub mod apply;
@@ -15,6 +16,7 @@ pub mod commands;
 pub mod communication;
 pub mod connection;
 pub mod diagnostic;
+pub mod error;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -210,7 +210,7 @@ fn pipeline(dir: &std::path::Path) {
     let desired = topology::spec::desired_by_connection(&loaded.topology);
     let states = desired
         .keys()
-        .map(|c| (c.clone(), topology::plan::ConnectionState::Offline))
+        .map(|c| (c.clone(), topology::broker::ConnectionState::Offline))
         .collect();
     let plan = topology::plan::plan(desired, &states, false);
     let verbose = topology::render::plan::Options {

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus, Vacated};
+use crate::broker::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus, Vacated};
 use crate::model::DestinationType;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType, Usage};
 

@@ -1,22 +1,21 @@
-//! How a plan becomes broker operations: [`schedule`] orders one connection's changes into
-//! tasks (pure), [`protocol`] runs replaces and deletes as resumable, zero-loss protocols,
-//! and [`run_connection`] runs the tasks over an [`Executor`] (the real broker, or the
-//! in-memory fake of the unit tests) and reports a [`Step`] per change.
+//! How a plan becomes broker operations: takes one connection's [`Change`]s (from `plan`)
+//! and what its broker holds; gives a [`Step`] per change. [`schedule`] orders the changes
+//! into tasks (pure), [`protocol`] runs replaces and deletes as resumable, zero-loss
+//! protocols, and [`run_connection`] runs the tasks over an [`Executor`] (the seam that
+//! `broker` defines: the real broker, or the in-memory fake of the unit tests).
 //!
 //! Before anything is changed, every queue that a task may delete is checked: consumers
 //! attached or unacknowledged messages refuse the whole connection (optionally after waiting
 //! a bounded time for the consumers to leave), so that a refusal changes nothing.
 
-pub mod executor;
 #[cfg(test)]
 pub mod fake;
 pub mod protocol;
-pub mod record;
 pub mod schedule;
 
 use std::time::Duration;
 
-use executor::{Executor, Outcome};
+use crate::broker::executor::{self, Executor, Outcome};
 use protocol::{Done, Failure};
 use schedule::Task;
 

@@ -15,8 +15,8 @@
 //!   recorded before it is deleted. Whatever stops a run, the next one finds the record and
 //!   finishes.
 
-use super::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus};
-use super::record::{self, Record};
+use crate::broker::executor::{DeleteQueue, Executor, Op, OpError, Proof, QueueStatus};
+use crate::broker::record::{self, Record};
 use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec, QueueType};
 
 /// How a protocol ended, when it did not succeed.

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use super::executor::Op;
-use super::record::Record;
+use crate::broker::executor::Op;
+use crate::broker::record::Record;
 use crate::plan::{Action, Change, Entity};
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 

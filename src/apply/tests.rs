@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::fake::{FakeBroker, Fault};
 use super::*;
+use crate::broker::ConnectionState;
 use crate::model::{DestinationType, Value};
-use crate::plan::{self, Action, ConnectionState};
+use crate::plan::{self, Action};
 use crate::spec::{BindingKey, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 
 fn rt() -> tokio::runtime::Runtime {

@@ -14,10 +14,10 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::endpoint::Endpoint;
+use super::executor::{Op, OpError, Outcome};
+use super::state::{Probe, Probed};
 use super::tls::Tls;
-use crate::apply::executor::{Op, OpError, Outcome};
 use crate::model::{DestinationType, Value};
-use crate::plan::{Probe, Probed};
 use crate::spec::{ArgMap, ConnectionSpecs, Usage};
 
 /// Connects to the first node that answers within `timeout`. The error names every node

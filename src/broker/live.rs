@@ -1,14 +1,15 @@
-//! The real broker behind apply's [`Executor`] seam: operations over one AMQP connection
-//! (lapin), the live facts from the management API, every call bounded by the deadline.
+//! The real broker behind the [`Executor`] seam that apply's protocols run over: operations
+//! over one AMQP connection (lapin), the live facts from the management API, every call
+//! bounded by the deadline.
 
 use std::time::{Duration, Instant};
 
 use lapin::{Channel, Connection};
 
 use super::amqp;
+use super::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus, Vacated};
 use super::management::{Api, QueueDef, ReadError};
 use super::mover;
-use crate::apply::executor::{DeleteQueue, Executor, Op, OpError, Outcome, QueueStatus, Vacated};
 use crate::spec::{BindingSpec, ExchangeSpec, QueueSpec};
 
 /// How batches run.

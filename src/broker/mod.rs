@@ -1,23 +1,33 @@
-//! Broker access: where each connection lives ([`endpoint`]), reading what a broker holds
-//! (the management API's listings of the vhost, [`management`]; AMQP probes when it is out
-//! of reach, [`amqp`]), and the AMQP operations apply runs.
+//! The real broker: where each connection lives ([`endpoint`], [`tls`]), reading what a
+//! broker holds into its [`state`] (the management API's listings of the vhost,
+//! [`management`]; AMQP probes when it is out of reach, [`amqp`]), and the operations that
+//! apply asks of a broker ([`executor`], the seam), run over AMQP and the management API
+//! ([`live`]). The recovery [`record`]s an interrupted apply leaves on a broker are read and
+//! written here too.
+//!
+//! Takes endpoints, TLS material and entity specs (`spec`); gives [`state`] and runs
+//! [`executor::Op`]s. It knows nothing of the plan, of apply's protocols or of the command
+//! line: those stand above it.
 
 pub mod amqp;
 pub mod endpoint;
+pub mod executor;
 pub mod http;
 pub mod live;
 pub mod management;
 pub mod mover;
+pub mod record;
+pub mod state;
 pub mod tls;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::connection::{self, BadPair};
-use crate::plan::ConnectionState;
 use crate::spec::{BindingSpec, ConnectionSpecs, QueueSpec, Usage};
 
 pub use endpoint::Endpoint;
+pub use state::{ConnectionState, PROBES_CANNOT_SEE, ReadMode, Snapshot};
 pub use tls::{Identity, Tls, TlsSet};
 
 /// The URLs of every connection that has one. Its `Debug` masks the passwords.
@@ -83,26 +93,6 @@ impl Urls {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Unavailable(pub String);
-
-/// What was read from the brokers.
-pub struct Snapshot {
-    pub states: BTreeMap<String, ConnectionState>,
-    /// How each connection's state was read, and why.
-    pub modes: BTreeMap<String, ReadMode>,
-}
-
-/// What AMQP probes cannot see, said wherever probe mode is used.
-pub const PROBES_CANNOT_SEE: &str = "AMQP probes cannot see bindings (shown as `unverified`: apply binds them again), entities the files do not declare, nor arguments RabbitMQ does not compare on redeclare (custom keys, exchange arguments other than alternate-exchange)";
-
-/// How a connection's state was read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReadMode {
-    /// From the management API at this base URL.
-    Management(String),
-    /// From AMQP probes, for this reason: bindings and entities the files do not declare
-    /// are not seen.
-    Probes(String),
-}
 
 /// Reads every connection's state: `Live` (management API) or `Probed` (AMQP only) for those
 /// with a URL, `NoUrl` for the rest. Each connection with its own TLS material.

@@ -19,8 +19,8 @@ use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, PublisherConfirm};
 
 use super::amqp::{Progress, bounded, op_error, passive_declare};
+use super::executor::{OpError, Proof, Vacated};
 use super::management::Api;
-use crate::apply::executor::{OpError, Proof, Vacated};
 
 /// Messages in flight (delivered, published, not yet confirmed) at most.
 const WINDOW: u16 = 5000;

@@ -12,92 +12,77 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{self, err, exit, out};
+use super::plan_failure;
+use crate::app::{self, err, out};
 use crate::apply::{self, Ending, Status, Step};
+use crate::broker::ConnectionState;
 use crate::broker::amqp;
 use crate::broker::live::{Batching, LiveBroker};
 use crate::broker::management::Api;
 use crate::cli::{ApplyArgs, Cli, Format};
 use crate::diagnostic::Tally;
-use crate::plan::{Action, Change, ConnectionState, EntityKind, Plan};
+use crate::error::{Error, Outcome};
+use crate::plan::{Action, Change, EntityKind, Plan};
 use crate::saved::SavedPlan;
 use crate::spec::ConnectionSpecs;
 use crate::text::count;
 
-pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
+/// Runs `apply`.
+pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
     let saved = match &args.plan {
-        Some(path) => match read_saved(path, args) {
-            Ok(saved) => Some(saved),
-            Err(code) => return code,
-        },
+        Some(path) => Some(read_saved(path, args)?),
         None => None,
     };
     let loaded = match &saved {
         Some(saved) => {
             let (paths, options) = saved.load_options();
-            app::load_with(&paths, &options)
+            app::load_with(&paths, &options)?
         }
-        None => app::load_or_exit(cli, &args.paths),
-    };
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(code) => return code,
+        None => app::load_files(cli, &args.paths)?,
     };
     if let (Some(saved), Some(path)) = (&saved, &args.plan)
         && let Some(why) = saved.files_changed(&crate::saved::digests(&loaded))
     {
-        err(&format!(
-            "error: refusing the saved plan `{}`: the files changed since it was made ({why}); run `topology plan --out` again\n",
+        return Err(Error::Refused(format!(
+            "refusing the saved plan `{}`: the files changed since it was made ({why}); run `topology plan --out` again",
             path.display()
-        ));
-        return exit::ERRORS;
+        )));
     }
     app::print_diagnostics(cli, &loaded);
     if Tally::of(&loaded.diagnostics).errors > 0 {
-        err("error: the topology has errors: nothing was applied\n");
+        let refused = Error::Refused("the topology has errors: nothing was applied".into());
         if args.format == Format::Json {
             // The document carries the diagnostics, as plan's does.
-            out(&crate::render::json::plan_failure(
-                &loaded.topology,
-                &loaded.diagnostics,
-                &loaded.sources,
-                exit::ERRORS,
-                &app::take_errors(),
-            ));
+            return plan_failure(&loaded, refused);
         }
-        return exit::ERRORS;
+        return Err(refused);
     }
     let desired = app::desired(&loaded);
     let mut broker_args = args.broker.clone();
     if let Some(saved) = &saved {
         broker_args.prune = saved.prune;
     }
-    let brokers = match app::read_brokers(&broker_args, &desired, &loaded.installs, false) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let brokers = app::read_brokers(&broker_args, &desired, &loaded.installs, false)?;
     let Some(snapshot) = &brokers.snapshot else {
-        err(
-            "error: apply needs a broker: give --connection NAME=URL (or TOPOLOGY_CONNECTION_<NAME>)\n",
-        );
-        return exit::USAGE;
+        return Err(Error::usage(
+            "apply needs a broker: give --connection NAME=URL (or TOPOLOGY_CONNECTION_<NAME>)",
+        ));
     };
     let plan = app::make_plan(desired, &brokers, broker_args.prune);
     if let (Some(saved), Some(path)) = (&saved, &args.plan)
         && let Some(why) = saved.stale(&crate::saved::changes(&plan))
     {
-        err(&format!(
-            "error: refusing the saved plan `{}`: the brokers changed what it touches ({why}); run `topology plan --out` again\n",
+        return Err(Error::Refused(format!(
+            "refusing the saved plan `{}`: the brokers changed what it touches ({why}); run `topology plan --out` again",
             path.display()
-        ));
-        return exit::ERRORS;
+        )));
     }
     if let Some(refusal) = refuse_replaces(&plan, &snapshot.states, args.allow_recreate) {
-        err(&crate::render::escape_controls(&refusal, true));
         if args.format == Format::Json {
             out(&render(&loaded, &plan, &[]));
         }
-        return exit::ERRORS;
+        let refusal = crate::render::escape_controls(&refusal, true).into_owned();
+        return Err(Error::Refused(refusal));
     }
     let batching = Batching {
         channels: args.channels.max(1),
@@ -147,10 +132,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
                 ending = e;
                 break;
             }
-            Err(e) => {
-                err(&format!("error: {e}\n"));
-                return exit::UNAVAILABLE;
-            }
+            Err(e) => return Err(Error::Unavailable(e)),
         }
     }
     sort_in_plan_order(&mut steps, &plan);
@@ -166,23 +148,16 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> i32 {
         err(&line);
     }
     match ending {
-        Ending::Done => exit::OK,
-        Ending::Refused => {
-            err("error: apply refused; nothing of the refused changes was applied\n");
-            exit::ERRORS
-        }
-        Ending::Failed => {
-            err(
-                "error: apply stopped; every message is still on the broker; run apply again to finish once the cause is fixed\n",
-            );
-            exit::ERRORS
-        }
-        Ending::Lost => {
-            err(
-                "error: the connection to the broker was lost during apply; every message is still on the broker; run apply again to finish once it is back\n",
-            );
-            exit::UNAVAILABLE
-        }
+        Ending::Done => Ok(Outcome::Done),
+        Ending::Refused => Err(Error::Refused(
+            "apply refused; nothing of the refused changes was applied".into(),
+        )),
+        Ending::Failed => Err(Error::Failed(
+            "apply stopped; every message is still on the broker; run apply again to finish once the cause is fixed".into(),
+        )),
+        Ending::Lost => Err(Error::Unavailable(
+            "the connection to the broker was lost during apply; every message is still on the broker; run apply again to finish once it is back".into(),
+        )),
     }
 }
 
@@ -239,7 +214,7 @@ fn failures(steps: &[Step]) -> Vec<String> {
 }
 
 /// Replaces need `--allow-recreate`, and the management API (the swap moves bindings it
-/// cannot otherwise see). `None`: nothing to refuse.
+/// cannot otherwise see): why not, in lines, or `None`: nothing to refuse.
 fn refuse_replaces(
     plan: &Plan,
     states: &BTreeMap<String, ConnectionState>,
@@ -272,20 +247,20 @@ fn refuse_replaces(
         .collect();
     if !probed.is_empty() {
         let mut msg = String::from(
-            "error: refusing to apply: replacing these needs the management API, which does not answer (their bindings and unacknowledged messages cannot be seen otherwise):\n",
+            "refusing to apply: replacing these needs the management API, which does not answer (their bindings and unacknowledged messages cannot be seen otherwise):\n",
         );
         list(&mut msg, &probed);
-        msg.push_str("Nothing was applied. Give --management NAME=URL, or make it reachable.\n");
+        msg.push_str("Nothing was applied. Give --management NAME=URL, or make it reachable.");
         return Some(msg);
     }
     if allow_recreate {
         return None;
     }
     let mut msg = String::from(
-        "error: refusing to apply: these entities differ in properties that cannot change on a live broker, and would have to be deleted and declared again:\n",
+        "refusing to apply: these entities differ in properties that cannot change on a live broker, and would have to be deleted and declared again:\n",
     );
     list(&mut msg, &replaced);
-    msg.push_str("Nothing was applied. Run again with --allow-recreate to replace them (a queue's messages and bindings move to a holding queue and back; see docs/safety.md).\n");
+    msg.push_str("Nothing was applied. Run again with --allow-recreate to replace them (a queue's messages and bindings move to a holding queue and back; see docs/safety.md).");
     Some(msg)
 }
 
@@ -333,19 +308,19 @@ fn progress(shown: bool) -> crate::broker::amqp::Progress {
     })
 }
 
-/// The saved plan of `apply --plan`, or the usage error (printed) and its exit code.
-fn read_saved(path: &std::path::Path, args: &ApplyArgs) -> Result<SavedPlan, i32> {
+/// The saved plan of `apply --plan`, or the usage error.
+fn read_saved(path: &std::path::Path, args: &ApplyArgs) -> Result<SavedPlan, Error> {
     if !args.paths.is_empty() {
-        err("error: apply --plan reads the paths recorded in the plan: give no PATH\n");
-        return Err(exit::USAGE);
+        return Err(Error::usage(
+            "apply --plan reads the paths recorded in the plan: give no PATH",
+        ));
     }
-    let saved = SavedPlan::read(path).map_err(|why| {
-        err(&format!("error: cannot use `{}`: {why}\n", path.display()));
-        exit::USAGE
-    })?;
+    let saved = SavedPlan::read(path)
+        .map_err(|why| Error::Usage(format!("cannot use `{}`: {why}", path.display())))?;
     if args.broker.prune && !saved.prune {
-        err("error: the saved plan was made without --prune: plan again with --prune\n");
-        return Err(exit::USAGE);
+        return Err(Error::usage(
+            "the saved plan was made without --prune: plan again with --prune",
+        ));
     }
     Ok(saved)
 }

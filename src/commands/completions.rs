@@ -6,29 +6,23 @@
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
+use crate::error::{Error, Outcome};
 
 /// Prints the completion script for `args.shell` on stdout.
-pub fn completions(args: &CompletionsArgs) -> i32 {
+pub fn completions(args: &CompletionsArgs) -> Result<Outcome, Error> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "topology", &mut script);
     crate::app::out(&String::from_utf8_lossy(&script));
-    crate::app::exit::OK
+    Ok(Outcome::Done)
 }
 
 /// Prints the man page (roff) on stdout: `topology man | man -l -`. One page: the global
 /// options, then each command with its synopsis and options.
-pub fn man() -> i32 {
-    match page() {
-        Ok(page) => {
-            crate::app::out(&page);
-            crate::app::exit::OK
-        }
-        Err(e) => {
-            crate::app::err(&format!("error: cannot render the man page: {e}\n"));
-            crate::app::exit::USAGE
-        }
-    }
+pub fn man() -> Result<Outcome, Error> {
+    let page = page().map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+    crate::app::out(&page);
+    Ok(Outcome::Done)
 }
 
 fn page() -> std::io::Result<String> {

@@ -10,29 +10,27 @@
 
 use std::collections::BTreeMap;
 
-use crate::app::{self, exit};
+use crate::app;
 use crate::cli::{Cli, ExportArgs, ExportFormat};
 use crate::diagnostic::Tally;
+use crate::error::{Error, Outcome};
 use crate::render;
 use crate::spec::{self, ConnectionSpecs};
 
 /// The vhost definitions name when `--vhost` is not given.
 const DEFAULT_VHOST: &str = "/";
 
-/// Runs `export`; gives the exit code.
-pub fn run(cli: &Cli, args: &ExportArgs) -> i32 {
+/// Runs `export`.
+pub fn run(cli: &Cli, args: &ExportArgs) -> Result<Outcome, Error> {
     if args.vhost.is_some() && args.format != ExportFormat::Definitions {
-        return app::usage_error(
+        return Err(Error::usage(
             "--vhost is for `export definitions` only: a picture names no vhost",
-        );
+        ));
     }
-    let mut loaded = match app::load_or_exit(cli, &args.paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let mut loaded = app::load_files(cli, &args.paths)?;
     if Tally::of(&loaded.diagnostics).errors > 0 {
         app::print_diagnostics(cli, &loaded);
-        return exit::ERRORS;
+        return Err(Error::Invalid);
     }
     let specs = spec::into_desired(std::mem::take(&mut loaded.topology));
     let names: Vec<String> = specs.keys().cloned().collect();
@@ -43,15 +41,11 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> i32 {
         }
         ExportFormat::Mermaid => picture(args, specs, &not_provisioned, render::mermaid::render),
         ExportFormat::Dot => picture(args, specs, &not_provisioned, render::dot::render),
-    };
-    match text {
-        Ok(text) => {
-            app::print_diagnostics(cli, &loaded);
-            app::out(&text);
-            exit::OK
-        }
-        Err(usage) => app::usage_error(usage),
     }
+    .map_err(Error::Usage)?;
+    app::print_diagnostics(cli, &loaded);
+    app::out(&text);
+    Ok(Outcome::Done)
 }
 
 /// The definitions of the connection `--connection-name` names (default: the default

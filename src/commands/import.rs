@@ -11,22 +11,20 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::app::{err, exit, out, runtime, usage_error};
-use crate::apply::record;
-use crate::broker::{TlsSet, Urls, read_vhost, tls};
+use crate::app::{err, out, runtime};
+use crate::broker::{TlsSet, Urls, read_vhost, record, tls};
 use crate::cli::{Cli, ImportArgs};
+use crate::error::{Error, Outcome};
 use crate::model::values::{PhpInt, is_php_numeric, php_int};
 use crate::model::{DestinationType, Value};
 use crate::render::topology_xml::{self, Import, ImportedConnection, xml_can_carry};
 use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs};
 
-/// Runs `import`; its exit code (64 for a usage error, 69 when a broker cannot be read).
-pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
+/// Runs `import` (a usage error, or a broker that cannot be read, stops it).
+pub fn run(cli: &Cli, args: &ImportArgs) -> Result<Outcome, Error> {
     let names = connection_names(cli, &args.reach.connections);
-    let urls = match Urls::resolve(&args.reach.connections, &args.reach.management, &names) {
-        Ok(urls) => urls,
-        Err(e) => return usage_error(e),
-    };
+    let urls = Urls::resolve(&args.reach.connections, &args.reach.management, &names)
+        .map_err(Error::usage)?;
     let missing: Vec<String> = names
         .iter()
         .filter(|n| !urls.amqp.contains_key(*n))
@@ -38,19 +36,13 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
         })
         .collect();
     if !missing.is_empty() {
-        return usage_error(format!(
+        return Err(Error::Usage(format!(
             "import reads a broker: give its URL with {}",
             missing.join("; ")
-        ));
+        )));
     }
-    let endpoints = match urls.endpoints(names.iter()) {
-        Ok(e) => e,
-        Err(e) => return usage_error(e),
-    };
-    let tls = match tls::from_files(args.reach.tls_files()) {
-        Ok(t) => TlsSet::new(t),
-        Err(e) => return usage_error(e),
-    };
+    let endpoints = urls.endpoints(names.iter()).map_err(Error::usage)?;
+    let tls = TlsSet::new(tls::from_files(args.reach.tls_files()).map_err(Error::usage)?);
     let timeout = std::time::Duration::from_secs(args.reach.timeout.max(1));
     let runtime = runtime();
     let mut import = Import::default();
@@ -62,13 +54,8 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
             timeout,
         ));
         spinner.finish_and_clear();
-        match read {
-            Ok(specs) => import.connections.push(select(&endpoint.name, specs)),
-            Err(e) => {
-                err(&format!("error: {e}\n"));
-                return exit::UNAVAILABLE;
-            }
-        }
+        let specs = read.map_err(Error::unavailable)?;
+        import.connections.push(select(&endpoint.name, specs));
     }
     let xml = topology_xml::render(&import);
     if !cli.quiet {
@@ -77,14 +64,11 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> i32 {
         }
     }
     match &args.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &xml) {
-                return usage_error(format!("cannot write `{}`: {e}", path.display()));
-            }
-        }
+        Some(path) => std::fs::write(path, &xml)
+            .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?,
         None => out(&xml),
     }
-    exit::OK
+    Ok(Outcome::Done)
 }
 
 /// A spinner on a terminal while a broker is read (hidden elsewhere, and with `--quiet`).

@@ -2,17 +2,15 @@
 //! annotations on stdout), without a broker. Exit 1 on errors (on warnings too with
 //! `--deny-warnings`).
 
-use crate::app::{err, exit, load_or_exit, out, out_streamed, print_diagnostics};
+use crate::app::{err, load_files, out, out_streamed, print_diagnostics};
 use crate::cli::{Cli, LintArgs, LintFormat};
 use crate::diagnostic::Tally;
+use crate::error::{Error, Outcome};
 use crate::render;
 
-/// Runs `lint`; gives the exit code.
-pub fn run(cli: &Cli, args: &LintArgs) -> i32 {
-    let loaded = match load_or_exit(cli, &args.paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+/// Runs `lint`.
+pub fn run(cli: &Cli, args: &LintArgs) -> Result<Outcome, Error> {
+    let loaded = load_files(cli, &args.paths)?;
     match args.format {
         LintFormat::Human => {
             print_diagnostics(cli, &loaded);
@@ -40,8 +38,8 @@ pub fn run(cli: &Cli, args: &LintArgs) -> i32 {
     // Freeing a large topology costs more than the OS reclaiming it at exit.
     std::mem::forget(loaded);
     if tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) {
-        exit::ERRORS
+        Err(Error::Invalid)
     } else {
-        exit::OK
+        Ok(Outcome::Done)
     }
 }

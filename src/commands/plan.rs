@@ -3,22 +3,21 @@
 //! `apply --plan`. Exit 1 on errors in the files, 2 with `--detailed-exitcode` when changes
 //! are pending, 64/69 when a broker cannot be asked.
 
+use super::plan_failure;
 use crate::app::{
-    desired, err, exit, load_options, load_or_exit, make_plan, out, out_streamed,
-    print_diagnostics, read_brokers, take_errors, use_color,
+    desired, load_files, load_options, make_plan, out, out_streamed, print_diagnostics,
+    read_brokers, use_color,
 };
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
+use crate::error::{Error, Outcome};
 use crate::plan::Plan;
 use crate::render;
 use crate::spec;
 
-/// Runs `plan`; gives the exit code.
-pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
-    let mut loaded = match load_or_exit(cli, &args.paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+/// Runs `plan`.
+pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
+    let mut loaded = load_files(cli, &args.paths)?;
     // The human plan needs no topology after its specs: they take its names.
     let desired = match args.format {
         PlanFormat::Human | PlanFormat::Markdown => {
@@ -32,19 +31,12 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
     let offline = args.offline || has_errors;
     let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
-        Err(code) => {
+        Err(e) => {
             if args.format == PlanFormat::Json {
-                out(&render::json::plan_failure(
-                    &loaded.topology,
-                    &loaded.diagnostics,
-                    &loaded.sources,
-                    code,
-                    &take_errors(),
-                ));
-            } else {
-                print_diagnostics(cli, &loaded);
+                return plan_failure(&loaded, e);
             }
-            return code;
+            print_diagnostics(cli, &loaded);
+            return Err(e);
         }
     };
     let offline = brokers.snapshot.is_none();
@@ -57,10 +49,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
             &load_options(cli),
             args.broker.prune,
         );
-        if let Err(e) = saved.write(path) {
-            err(&format!("error: cannot write `{}`: {e}\n", path.display()));
-            return exit::USAGE;
-        }
+        saved
+            .write(path)
+            .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
     }
     let options = render::plan::Options {
         color: use_color(cli, crate::app::Stream::Stdout),
@@ -115,19 +106,19 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> i32 {
             ));
         }
     }
-    let code = plan_exit(has_errors, args.detailed_exitcode, &the_plan);
+    let result = ending(has_errors, args.detailed_exitcode, &the_plan);
     // Freeing a large topology and its plan costs more than the OS reclaiming them at exit
     // (as `lint` does).
     std::mem::forget((loaded, the_plan));
-    code
+    result
 }
 
-fn plan_exit(has_errors: bool, detailed: bool, plan: &Plan) -> i32 {
+fn ending(has_errors: bool, detailed: bool, plan: &Plan) -> Result<Outcome, Error> {
     if has_errors {
-        exit::ERRORS
+        Err(Error::Invalid)
     } else if detailed && plan.has_changes() {
-        exit::CHANGES
+        Ok(Outcome::ChangesPending)
     } else {
-        exit::OK
+        Ok(Outcome::Done)
     }
 }

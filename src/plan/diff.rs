@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Action, Change, ConnectionState, Difference, Entity, Unmanaged, probe};
-use crate::apply::record;
+use super::{Action, Change, Difference, Entity, Unmanaged, probe};
+use crate::broker::record;
+use crate::broker::state::ConnectionState;
 use crate::model::Value;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType};
 

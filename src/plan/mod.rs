@@ -1,5 +1,7 @@
-//! Plan stage: the desired topology + what each broker holds → an ordered list of
-//! [`Change`]s. Pure: no I/O; the broker's state arrives as [`ConnectionState`]s.
+//! Plan stage: the desired topology (`spec`'s specs per connection) + what each broker
+//! holds (`broker::state`'s [`ConnectionState`]s) → a [`Plan`]: an ordered list of
+//! [`Change`]s and the [`Unmanaged`] entities. Pure: no I/O, and nothing of how the state
+//! was read or how apply will run the changes.
 //!
 //! - Exchanges and queues: `create` when missing, `unchanged` when equal, `replace` when an
 //!   immutable property differs (type, durable, auto-delete, internal, any argument). Every
@@ -20,10 +22,11 @@ mod probe;
 
 pub use diff::replaced_binding;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use crate::broker::state::ConnectionState;
 use crate::model::Value;
-use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, Usage};
+use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
@@ -149,41 +152,6 @@ impl Change {
     pub fn name(&self) -> String {
         self.entity.name()
     }
-}
-
-/// What an AMQP probe learnt of one exchange or queue (when the management API is out of
-/// reach).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Probe {
-    Missing,
-    /// Present, and a redeclare with our properties is accepted.
-    Same,
-    /// Present, and the broker refuses our properties: its answer.
-    Differs(String),
-}
-
-/// Probe results by name; queues with their usage (ready messages and consumers: a passive
-/// declare cannot see unacknowledged messages).
-#[derive(Clone, Debug, Default)]
-pub struct Probed {
-    pub exchanges: HashMap<String, Probe>,
-    pub queues: HashMap<String, (Probe, Usage)>,
-}
-
-/// What is known of one connection's broker.
-#[derive(Clone, Debug)]
-pub enum ConnectionState {
-    /// No broker is asked: everything would be created.
-    Offline,
-    /// The connection has no URL: it is not provisioned.
-    NoUrl,
-    /// Not provisioned, for the reason given (a Magento install's env.php does not make it an
-    /// AMQP connection: Magento never declares it on RabbitMQ).
-    NotProvisioned(String),
-    /// What the broker holds.
-    Live(ConnectionSpecs),
-    /// Probe mode: only what passive declares and equivalence redeclares tell.
-    Probed(Probed),
 }
 
 /// An entity on a broker that the files do not declare, left alone: not a change (nothing
@@ -315,7 +283,7 @@ mod tests {
         assert!(!kind.contains("policy"), "{kind}");
     }
     use crate::model::DestinationType;
-    use crate::spec::BindingKey;
+    use crate::spec::{BindingKey, Usage};
 
     fn queue(name: &str, args: &[(&str, Value)], messages: Option<u64>) -> QueueSpec {
         let usage = Usage {
@@ -449,7 +417,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_replace_is_shown_and_finished_never_unmanaged() {
-        use crate::apply::record::Record;
+        use crate::broker::record::Record;
         let q = queue("q", &[("x-message-ttl", Value::Int(6000))], None);
         let want = ConnectionSpecs {
             queues: vec![q.clone()],

@@ -1,7 +1,8 @@
 //! Planning one connection read with AMQP probes only (no management API): what a passive
 //! declare and an equivalence redeclare can tell, bindings `unverified`.
 
-use super::{Action, Change, Difference, Entity, Probe, Probed};
+use super::{Action, Change, Difference, Entity};
+use crate::broker::state::{Probe, Probed};
 use crate::spec::{ConnectionSpecs, Usage};
 
 pub(super) fn plan_probed(

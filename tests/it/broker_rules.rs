@@ -6,7 +6,7 @@ use crate::util;
 
 use std::time::Duration;
 
-use topology::apply::executor::Op;
+use topology::broker::executor::Op;
 use topology::broker::{Endpoint, Tls, amqp};
 use topology::diagnostic::Severity;
 use topology::model::Topology;
@@ -48,7 +48,7 @@ fn lint_agrees_with_the_broker() {
                     .await
                     .unwrap();
                 let ch = conn.create_channel().await.unwrap();
-                let r = amqp::run_op(&ch, &topology::apply::executor::Op::DeclareQueue(spec))
+                let r = amqp::run_op(&ch, &topology::broker::executor::Op::DeclareQueue(spec))
                     .await
                     .map_err(|e| amqp::describe(&e));
                 let _ = conn.close(200, "done".into()).await;
@@ -91,7 +91,7 @@ fn reserved_exchange_names() {
             .await
             .unwrap();
         let ch = conn.create_channel().await.unwrap();
-        amqp::run_op(&ch, &topology::apply::executor::Op::DeclareExchange(spec))
+        amqp::run_op(&ch, &topology::broker::executor::Op::DeclareExchange(spec))
             .await
             .map_err(|e| amqp::describe(&e))
     });

@@ -8,7 +8,9 @@
 //! - an **exchange restore record** (`topology.restore.<exchange>`, always empty) keeps the
 //!   old exchange's definition and every binding from and to it while it is replaced.
 //!
-//! Takes and gives broker specs; pure.
+//! Takes and gives broker specs; pure. It stands with the broker's state, under both of its
+//! readers: the plan, which recognises records among what a broker holds, and apply's
+//! protocols, which write them and finish them.
 
 use std::collections::BTreeMap;
 

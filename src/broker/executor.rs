@@ -1,8 +1,9 @@
 //! The seam between apply's protocols and a broker: the few operations apply asks of one
 //! (declare, bind, unbind, delete under conditions, read a queue's usage and bindings, move
-//! messages). The real broker implements it over AMQP and the management API
-//! (`broker::live`); an in-memory broker implements it for unit tests with injected faults
-//! (`apply::fake`).
+//! messages). It is the broker's to define, so that apply stands on it and nothing here
+//! looks up: the real broker implements it over AMQP and the management API
+//! ([`super::live`]); an in-memory broker implements it for apply's unit tests, with
+//! injected faults (`apply::fake`). Takes and gives entity specs (`spec`) only.
 //!
 //! Contract of every implementation: an operation either happened on the broker or returned
 //! an error; `Lost` means the connection is gone and nothing more can be done in this run.
