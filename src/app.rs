@@ -16,7 +16,7 @@ use crate::broker::ConnectionState;
 use crate::cli::{Cli, Color};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
-use crate::load::{Loaded, load};
+use crate::load::Loaded;
 use crate::plan::{self, Plan};
 use crate::render;
 use crate::secret;
@@ -164,12 +164,30 @@ pub(crate) fn load_files(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, Error> 
     load_with(paths, &load_options(cli))
 }
 
+/// [`load_files`], with `beside` run on the topology while lint runs (see
+/// [`crate::load::load_beside_lint`]).
+pub(crate) fn load_files_beside<R: Send>(
+    cli: &Cli,
+    paths: &[PathBuf],
+    beside: impl FnOnce(&crate::model::Topology) -> R + Send,
+) -> Result<(Loaded, R), Error> {
+    load_beside(paths, &load_options(cli), beside)
+}
+
 /// Loads `paths` (the current directory when none, unless a Magento root is given) with
 /// `options`.
 pub(crate) fn load_with(
     paths: &[PathBuf],
     options: &crate::load::Options,
 ) -> Result<Loaded, Error> {
+    load_beside(paths, options, |_| ()).map(|(loaded, ())| loaded)
+}
+
+fn load_beside<R: Send>(
+    paths: &[PathBuf],
+    options: &crate::load::Options,
+    beside: impl FnOnce(&crate::model::Topology) -> R + Send,
+) -> Result<(Loaded, R), Error> {
     // With --magento-root, no PATH means the install alone.
     let paths = if paths.is_empty() && options.magento_root.is_some() {
         Vec::new()
@@ -177,7 +195,8 @@ pub(crate) fn load_with(
         paths_or_cwd(paths)
     };
     // The path may be a directory's name found in the walk: made inert.
-    load(&paths, options).map_err(|e| Error::usage(render::escape_controls(&e.to_string(), true)))
+    crate::load::load_beside_lint(&paths, options, beside)
+        .map_err(|e| Error::usage(render::escape_controls(&e.to_string(), true)))
 }
 
 /// Human diagnostics on stderr (warnings dropped with --quiet).

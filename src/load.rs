@@ -50,6 +50,19 @@ pub const DEFAULT_CONNECTION: &str = "amqp";
 /// Reads, merges and lints the files under `paths`. Fails only when a path cannot be read
 /// (a usage error); every problem inside a file is a diagnostic.
 pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
+    load_beside_lint(paths, options, |_| ()).map(|(loaded, ())| loaded)
+}
+
+/// Topologies from this many queues and bindings have `beside` run on a thread of its own.
+const BESIDE_FROM: usize = 20_000;
+
+/// [`load`], and `beside` run on the merged topology while lint runs: work the caller would
+/// do next anyway (the plan's order), on a second core when the topology is large.
+pub fn load_beside_lint<R: Send>(
+    paths: &[PathBuf],
+    options: &Options,
+    beside: impl FnOnce(&Topology) -> R + Send,
+) -> Result<(Loaded, R), PathError> {
     let found = source::discover(paths, options.magento_root.as_deref())?;
     // Magento's DefaultValueProvider: env.php's default connection.
     let default_connection = options
@@ -144,21 +157,39 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, PathError> {
         sync_topics: &sync_topics,
     });
     diagnostics.append(&mut d);
-    diagnostics.extend(lint::lint(&topology, options.dialect));
-    // Every diagnostic says how to fix it: its own help, else its code's.
-    let mut diagnostics: Vec<Diagnostic> = diagnostics
-        .into_iter()
-        .map(Diagnostic::or_default_help)
-        .collect();
-    // Stable: by file and position; diagnostics without a place first.
-    diagnostics.sort_by_key(|d| d.primary().map(|s| (s.file, s.start)));
-    Ok(Loaded {
-        sources,
-        topology,
-        diagnostics,
-        installs: found.installs,
-        default_connection,
-    })
+    let finish = |mut diagnostics: Vec<Diagnostic>| {
+        diagnostics.extend(lint::lint(&topology, options.dialect));
+        // Every diagnostic says how to fix it: its own help, else its code's.
+        let mut diagnostics: Vec<Diagnostic> = diagnostics
+            .into_iter()
+            .map(Diagnostic::or_default_help)
+            .collect();
+        // Stable: by file and position; diagnostics without a place first.
+        diagnostics.sort_by_key(|d| d.primary().map(|s| (s.file, s.start)));
+        diagnostics
+    };
+    let (diagnostics, beside) = if topology.queues.len() + topology.bindings.len() >= BESIDE_FROM {
+        std::thread::scope(|scope| {
+            let beside = scope.spawn(|| beside(&topology));
+            let diagnostics = finish(diagnostics);
+            let beside = beside
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (diagnostics, beside)
+        })
+    } else {
+        (finish(diagnostics), beside(&topology))
+    };
+    Ok((
+        Loaded {
+            sources,
+            topology,
+            diagnostics,
+            installs: found.installs,
+            default_connection,
+        },
+        beside,
+    ))
 }
 
 /// The `unreadable` error of a file that could not be read, located at its start.

@@ -109,8 +109,10 @@ pub fn digests(loaded: &Loaded) -> Vec<FileDigest> {
 }
 
 impl SavedPlan {
+    /// `connections`: those the files use.
     pub fn new(
         plan: &Plan,
+        connections: Vec<String>,
         loaded: &Loaded,
         paths: &[PathBuf],
         options: &Options,
@@ -124,9 +126,7 @@ impl SavedPlan {
             default_connection: options.default_connection.clone(),
             dialect: options.dialect,
             prune,
-            connections: crate::spec::desired_by_connection(&loaded.topology)
-                .into_keys()
-                .collect(),
+            connections,
             files: digests(loaded),
             changes: changes(plan),
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Arguments, DestinationType, Topology, Value};
+use crate::model::{Arguments, DestinationType, Order, Topology, Value};
 
 pub type ArgMap = BTreeMap<String, Value>;
 
@@ -108,6 +108,13 @@ pub struct BindingKey {
     pub routing_key: String,
 }
 
+impl BindingKey {
+    /// Source, destination and routing key: the parts of the binding's name.
+    pub fn parts(&self) -> [&str; 3] {
+        [&self.source, &self.destination, &self.routing_key]
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct BindingSpec {
     pub key: BindingKey,
@@ -149,48 +156,62 @@ fn at<'a>(
 /// The desired specs of every connection the topology names, sorted as the contract sorts
 /// them.
 pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, ConnectionSpecs> {
-    into_desired(topology.clone())
+    take_desired(&mut topology.clone(), topology.plan_order())
 }
 
-/// The same, made from the topology itself: its names and arguments are moved, not copied
-/// (`plan`, whose topology is not needed after).
-pub fn into_desired(topology: Topology) -> BTreeMap<String, ConnectionSpecs> {
+/// The same, made from the topology itself: its names and arguments are taken, not copied,
+/// and the topology keeps the rest (ids, spans, empty names); for `plan` and `export`, which
+/// need no topology after. `order`: the topology's [`Topology::plan_order`].
+pub fn take_desired(topology: &mut Topology, order: Order) -> BTreeMap<String, ConnectionSpecs> {
     let mut out: BTreeMap<String, ConnectionSpecs> = topology
         .connections()
         .into_iter()
         .map(|c| (c, ConnectionSpecs::default()))
         .collect();
-    let (exchanges, queues, bindings) = topology.into_sorted();
-    for e in exchanges {
+    // Each entity's fields are taken where it stands, in the plan's order: nothing is moved
+    // but the names and arguments the specs keep.
+    // One connection, as nearly always: its lists are sized once.
+    if out.len() == 1
+        && let Some(one) = out.values_mut().next()
+    {
+        one.exchanges.reserve_exact(order.exchanges.len());
+        one.queues.reserve_exact(order.queues.len());
+        one.bindings.reserve_exact(order.bindings.len());
+    }
+    let take = std::mem::take::<String>;
+    for i in order.exchanges {
+        let e = &mut topology.exchanges[i as usize];
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: e.name.value,
-                kind: e.kind.value,
+                name: take(&mut e.name.value),
+                kind: take(&mut e.kind.value),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
-                arguments: into_arg_map(e.arguments),
+                arguments: into_arg_map(std::mem::take(&mut e.arguments)),
             });
     }
-    for q in queues {
+    for i in order.queues {
+        let q = &mut topology.queues[i as usize];
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value,
+            name: take(&mut q.name.value),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
-            arguments: into_arg_map(q.arguments),
+            arguments: into_arg_map(std::mem::take(&mut q.arguments)),
             usage: Usage::default(),
         });
     }
-    for b in bindings {
+    for i in order.bindings {
+        let b = &mut topology.bindings[i as usize];
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: b.source,
-                destination: b.destination.value,
+                source: take(&mut b.source),
+                destination: take(&mut b.destination.value),
                 destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value,
+                routing_key: take(&mut b.routing_key.value),
             },
-            arguments: into_arg_map(b.arguments),
+            arguments: into_arg_map(std::mem::take(&mut b.arguments)),
         });
     }
     out

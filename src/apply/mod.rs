@@ -51,7 +51,7 @@ impl Step {
         Step {
             action: c.action,
             kind: c.kind(),
-            connection: c.connection.clone(),
+            connection: c.connection.to_string(),
             name: c.name(),
             status,
             message,

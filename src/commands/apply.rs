@@ -106,7 +106,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
         let changes: Vec<&Change> = plan
             .changes
             .iter()
-            .filter(|c| c.connection == ep.name)
+            .filter(|c| *c.connection == *ep.name)
             .filter(|c| !matches!(c.action, Action::Unchanged | Action::Skip))
             .collect();
         if changes.is_empty() {
@@ -168,7 +168,7 @@ fn sort_in_plan_order(steps: &mut [Step], plan: &Plan) {
         .changes
         .iter()
         .enumerate()
-        .map(|(i, c)| ((c.kind(), c.connection.as_str(), c.name()), i))
+        .map(|(i, c)| ((c.kind(), &*c.connection, c.name()), i))
         .collect();
     steps.sort_by_cached_key(|s| {
         order
@@ -243,7 +243,7 @@ fn refuse_replaces(
     let probed: Vec<&Change> = replaced
         .iter()
         .copied()
-        .filter(|c| !matches!(states.get(&c.connection), Some(ConnectionState::Live(_))))
+        .filter(|c| !matches!(states.get(&*c.connection), Some(ConnectionState::Live(_))))
         .collect();
     if !probed.is_empty() {
         let mut msg = String::from(

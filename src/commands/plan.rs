@@ -5,26 +5,27 @@
 
 use super::plan_failure;
 use crate::app::{
-    desired, load_files, load_options, make_plan, out, out_streamed, print_diagnostics,
-    read_brokers, use_color,
+    load_files_beside, load_options, make_plan, out, out_streamed, print_diagnostics, read_brokers,
+    use_color,
 };
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
 use crate::error::{Error, Outcome};
+use crate::model::Topology;
 use crate::plan::Plan;
 use crate::render;
 use crate::spec;
 
 /// Runs `plan`.
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
-    let mut loaded = load_files(cli, &args.paths)?;
+    // The plan's order is found while lint runs.
+    let (mut loaded, order) = load_files_beside(cli, &args.paths, Topology::plan_order)?;
     // The human plan needs no topology after its specs: they take its names.
     let desired = match args.format {
-        PlanFormat::Human | PlanFormat::Markdown => {
-            spec::into_desired(std::mem::take(&mut loaded.topology))
-        }
-        PlanFormat::Json => desired(&loaded),
+        PlanFormat::Human | PlanFormat::Markdown => spec::take_desired(&mut loaded.topology, order),
+        PlanFormat::Json => spec::take_desired(&mut loaded.topology.clone(), order),
     };
+    let connections: Vec<String> = desired.keys().cloned().collect();
     let tally = Tally::of(&loaded.diagnostics);
     let has_errors = tally.errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
     if let Some(path) = &args.out {
         let saved = crate::saved::SavedPlan::new(
             &the_plan,
+            connections,
             &loaded,
             &args.paths,
             &load_options(cli),

@@ -18,9 +18,10 @@ pub(super) fn plan_connection(
     changes: &mut Vec<Change>,
     unmanaged: &mut Vec<Unmanaged>,
 ) {
+    let shared: std::sync::Arc<str> = connection.into();
     let change = |action, entity, reason: Option<String>, differences| Change {
         action,
-        connection: connection.to_string(),
+        connection: shared.clone(),
         entity,
         reason,
         differences,
@@ -161,7 +162,7 @@ pub(super) fn plan_connection(
         match ours.or_else(|| prune.then(|| "not declared in the files (--prune)".to_string())) {
             Some(reason) => changes.push(change(Action::Delete, entity, Some(reason), Vec::new())),
             None => unmanaged.push(Unmanaged {
-                connection: connection.to_string(),
+                connection: shared.clone(),
                 entity,
                 reason: None,
             }),
@@ -196,7 +197,7 @@ pub(super) fn plan_connection(
                 )
             });
             unmanaged.push(Unmanaged {
-                connection: connection.to_string(),
+                connection: shared.clone(),
                 entity,
                 reason,
             });

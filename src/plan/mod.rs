@@ -23,6 +23,7 @@ mod probe;
 pub use diff::replaced_binding;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::broker::state::ConnectionState;
 use crate::model::Value;
@@ -111,10 +112,7 @@ impl Entity {
         match self {
             Entity::Exchange(e) => [&e.name, "", "", "", "", ""],
             Entity::Queue(q) => [&q.name, "", "", "", "", ""],
-            Entity::Binding(b) => {
-                let k = &b.key;
-                [&k.source, " -> ", &k.destination, " [", &k.routing_key, "]"]
-            }
+            Entity::Binding(b) => crate::model::binding_name(b.key.parts()),
         }
     }
 
@@ -123,7 +121,10 @@ impl Entity {
         match (self, other) {
             (Entity::Exchange(a), Entity::Exchange(b)) => a.name.cmp(&b.name),
             (Entity::Queue(a), Entity::Queue(b)) => a.name.cmp(&b.name),
-            _ => cmp_concat(&self.name_parts(), &other.name_parts()),
+            (Entity::Binding(a), Entity::Binding(b)) => {
+                crate::model::cmp_binding_names(a.key.parts(), b.key.parts())
+            }
+            _ => crate::model::cmp_concat(&self.name_parts(), &other.name_parts()),
         }
     }
 }
@@ -139,7 +140,8 @@ pub struct Difference {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
     pub action: Action,
-    pub connection: String,
+    /// Shared by every change of the connection (a million changes: one name).
+    pub connection: Arc<str>,
     pub entity: Entity,
     pub reason: Option<String>,
     pub differences: Vec<Difference>,
@@ -158,7 +160,7 @@ impl Change {
 /// is done to it), so it has no action.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unmanaged {
-    pub connection: String,
+    pub connection: Arc<str>,
     pub entity: Entity,
     /// Why it stays although `--prune` was asked (a queue that holds messages).
     pub reason: Option<String>,
@@ -225,33 +227,19 @@ pub fn plan(
 /// in order (per connection, each kind sorted), which a stable sort takes as runs.
 /// (`sort_by_key` made the key, a formatted name, at every comparison: 60 million of them
 /// for a million bindings.)
-fn in_plan_order(a: (&Entity, &String), b: (&Entity, &String)) -> std::cmp::Ordering {
-    (a.0.kind(), a.1)
-        .cmp(&(b.0.kind(), b.1))
+fn in_plan_order(a: (&Entity, &Arc<str>), b: (&Entity, &Arc<str>)) -> std::cmp::Ordering {
+    // (The changes of one connection share its name: no need to compare it.)
+    let connection = |a: &Arc<str>, b: &Arc<str>| {
+        if Arc::ptr_eq(a, b) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.cmp(b)
+        }
+    };
+    a.0.kind()
+        .cmp(&b.0.kind())
+        .then_with(|| connection(a.1, b.1))
         .then_with(|| a.0.cmp_name(b.0))
-}
-
-/// Compares two strings given as the concatenations of their parts, as `str` compares.
-fn cmp_concat(a: &[&str], b: &[&str]) -> std::cmp::Ordering {
-    let mut a = a.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty());
-    let mut b = b.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty());
-    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
-    loop {
-        if x.is_empty() {
-            x = a.next().unwrap_or_default();
-        }
-        if y.is_empty() {
-            y = b.next().unwrap_or_default();
-        }
-        if x.is_empty() || y.is_empty() {
-            return x.len().cmp(&y.len());
-        }
-        let n = x.len().min(y.len());
-        match x[..n].cmp(&y[..n]) {
-            std::cmp::Ordering::Equal => (x, y) = (&x[n..], &y[n..]),
-            other => return other,
-        }
-    }
 }
 
 /// 1204 → "1,204".

@@ -36,7 +36,7 @@ pub(super) fn plan_probed(
         };
         changes.push(Change {
             action,
-            connection: connection.to_string(),
+            connection: connection.into(),
             entity,
             reason,
             differences,
@@ -61,7 +61,7 @@ pub(super) fn plan_probed(
     for b in &want.bindings {
         changes.push(Change {
             action: Action::Unverified,
-            connection: connection.to_string(),
+            connection: connection.into(),
             entity: Entity::Binding(b.clone()),
             reason: Some(
                 "AMQP probes cannot see bindings: apply binds it (harmless when it exists)"

@@ -98,7 +98,7 @@ pub fn unmanaged(list: &[crate::plan::Unmanaged]) -> Vec<UnmanagedJson> {
     list.iter()
         .map(|c| UnmanagedJson {
             kind: c.kind().as_str(),
-            connection: c.connection.clone(),
+            connection: c.connection.to_string(),
             name: c.name(),
             reason: c.reason.clone(),
             usage: match &c.entity {
@@ -205,7 +205,7 @@ pub fn changes(list: &[Change]) -> Vec<ChangeJson> {
         .map(|c| ChangeJson {
             action: c.action.as_str(),
             kind: c.kind().as_str(),
-            connection: c.connection.clone(),
+            connection: c.connection.to_string(),
             name: c.name(),
             reason: c.reason.clone(),
             differences: c

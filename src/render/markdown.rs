@@ -101,7 +101,7 @@ fn summary(plan: &Plan, options: &Options) -> String {
 /// One line per connection: its URL and how its broker was read, or why it was skipped.
 fn connections(out: &mut String, plan: &Plan, context: &Context<'_>, options: &Options) {
     let names: std::collections::BTreeSet<&str> =
-        plan.changes.iter().map(|c| c.connection.as_str()).collect();
+        plan.changes.iter().map(|c| &*c.connection).collect();
     if names.is_empty() {
         out.push_str("The files declare nothing.\n\n");
         return;
@@ -114,12 +114,12 @@ fn connections(out: &mut String, plan: &Plan, context: &Context<'_>, options: &O
         let skipped = plan
             .changes
             .iter()
-            .find(|c| c.connection == name && c.action == Action::Skip);
+            .find(|c| &*c.connection == name && c.action == Action::Skip);
         if let Some(skip) = skipped {
             let n = plan
                 .changes
                 .iter()
-                .filter(|c| c.connection == name && c.action == Action::Skip)
+                .filter(|c| &*c.connection == name && c.action == Action::Skip)
                 .count();
             line.push_str(&format!(
                 ": {} skipped: {}",

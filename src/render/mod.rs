@@ -78,7 +78,8 @@ pub fn is_control(c: char) -> bool {
 /// nor break a line. With `keep_newlines`, `\n` stays a line break (multi-line messages).
 pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     let bad = |c: char| is_control(c) && !(keep_newlines && c == '\n');
-    if !text.chars().any(bad) {
+    // Printable ASCII, as nearly every line is, holds none: checked a byte at a time.
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) || !text.chars().any(bad) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -21,11 +21,22 @@ macro_rules! say {
 /// One line of `args` appended to `out`, escaped, coloured with the SGR `code` if any.
 fn line_into(out: &mut String, code: Option<&str>, args: std::fmt::Arguments) {
     use std::fmt::Write;
+    line_with(out, code, |out| {
+        let _ = out.write_fmt(args);
+    });
+}
+
+/// One line that `write` appends to `out`, escaped, coloured with the SGR `code` if any.
+/// (The changes' lines are written a string at a time: no formatting machinery for each of
+/// a million.)
+fn line_with(out: &mut String, code: Option<&str>, write: impl FnOnce(&mut String)) {
     if let Some(code) = code {
-        let _ = write!(out, "\x1b[{code}m");
+        out.push_str("\x1b[");
+        out.push_str(code);
+        out.push('m');
     }
     let start = out.len();
-    let _ = out.write_fmt(args);
+    write(out);
     if let std::borrow::Cow::Owned(escaped) = super::escape_controls(&out[start..], false) {
         out.truncate(start);
         out.push_str(&escaped);
@@ -42,6 +53,11 @@ impl Paint {
     /// One line, its text escaped, then coloured with the SGR `code` when colour is on.
     fn line(&self, out: &mut String, code: &str, args: std::fmt::Arguments) {
         line_into(out, self.0.then_some(code), args);
+    }
+
+    /// [`Paint::line`], written by `write`.
+    fn line_with(&self, out: &mut String, code: &str, write: impl FnOnce(&mut String)) {
+        line_with(out, self.0.then_some(code), write);
     }
 }
 
@@ -300,16 +316,13 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
                     continue;
                 }
                 let (sym, code) = symbol(c.action);
-                paint.line(
-                    &mut out,
-                    code,
-                    format_args!(
-                        "  {sym} {} {}{}",
-                        kind.as_str(),
-                        Label(&c.entity),
-                        headline(c)
-                    ),
-                );
+                paint.line_with(&mut out, code, |out| {
+                    for part in ["  ", sym, " ", kind.as_str(), " "] {
+                        out.push_str(part);
+                    }
+                    let _ = write_label(out, &c.entity);
+                    out.push_str(&headline(c));
+                });
                 details(&mut out, c);
                 if let Some(reason) = &c.reason
                     && !matches!(c.action, Action::Create | Action::Unverified)
@@ -439,21 +452,26 @@ pub(super) struct Label<'a>(pub(super) &'a Entity);
 
 impl std::fmt::Display for Label<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for part in self.0.name_parts() {
-            f.write_str(part)?;
-        }
-        if let Entity::Binding(b) = self.0
-            && !b.arguments.is_empty()
-        {
-            f.write_str(" {")?;
-            for (i, (k, v)) in b.arguments.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{k}={v}")?;
-            }
-            f.write_str("}")?;
-        }
-        Ok(())
+        write_label(f, self.0)
     }
+}
+
+/// The [`label`] of `entity`, written to `f`.
+fn write_label(f: &mut impl std::fmt::Write, entity: &Entity) -> std::fmt::Result {
+    for part in entity.name_parts() {
+        f.write_str(part)?;
+    }
+    if let Entity::Binding(b) = entity
+        && !b.arguments.is_empty()
+    {
+        f.write_str(" {")?;
+        for (i, (k, v)) in b.arguments.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        f.write_str("}")?;
+    }
+    Ok(())
 }

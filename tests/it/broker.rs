@@ -485,6 +485,13 @@ fn saved_plan_is_applied_with_its_paths_and_the_environment() {
     let url = v.url();
     let out = outbox("plan", &url, &["--out", s]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(
+        written["connections"],
+        json!(["amqp"]),
+        "the connections the files use"
+    );
     v.request(
         "PUT",
         "/queues/{vhost}/someone-else",
