@@ -1,6 +1,10 @@
 //! Diagnostics: what every stage reports about the files, with a stable code, a severity
 //! and labelled spans. Stages only build them; renderers in `render` print them.
 
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
 use crate::source::Span;
 
 /// How bad a finding is.
@@ -100,8 +104,10 @@ pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,
     pub message: String,
-    pub labels: Vec<Label>,
-    pub help: Option<String>,
+    /// Nearly always one: held inline.
+    pub labels: SmallVec<[Label; 1]>,
+    /// Shared: the same help on a million diagnostics is one text.
+    pub help: Option<Arc<str>>,
 }
 
 impl Diagnostic {
@@ -110,7 +116,7 @@ impl Diagnostic {
             code,
             severity: Severity::Error,
             message: message.into(),
-            labels: Vec::new(),
+            labels: SmallVec::new(),
             help: None,
         }
     }
@@ -137,12 +143,12 @@ impl Diagnostic {
     /// This diagnostic with its code's general fix as help, when it has no help of its own.
     pub fn or_default_help(mut self) -> Diagnostic {
         if self.help.is_none() {
-            self.help = Some(self.code.fix().to_string());
+            self.help = Some(self.code.fix().into());
         }
         self
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub fn with_help(mut self, help: impl Into<Arc<str>>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }

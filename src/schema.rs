@@ -188,14 +188,18 @@ struct Decoder {
     /// The help of an unknown element or attribute, by (what, name, where) joined with NULs:
     /// a file of a million unknown `<x/>` computes its did-you-mean once, not a million
     /// times.
-    helps: HashMap<String, Option<String>>,
+    helps: HashMap<String, Option<std::sync::Arc<str>>>,
     /// The key being looked up in `helps`, kept to spare an allocation a lookup.
     help_key: String,
 }
 
 impl Decoder {
     /// `make`'s answer for this key, made once per file.
-    fn help(&mut self, key: [&str; 3], make: impl FnOnce() -> Option<String>) -> Option<String> {
+    fn help(
+        &mut self,
+        key: [&str; 3],
+        make: impl FnOnce() -> Option<String>,
+    ) -> Option<std::sync::Arc<str>> {
         self.help_key.clear();
         for part in key {
             self.help_key.push_str(part);
@@ -204,7 +208,7 @@ impl Decoder {
         if let Some(help) = self.helps.get(self.help_key.as_str()) {
             return help.clone();
         }
-        let help = make();
+        let help: Option<std::sync::Arc<str>> = make().map(Into::into);
         self.helps.insert(self.help_key.clone(), help.clone());
         help
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Arguments, DestinationType, Order, Topology, Value};
+use crate::model::{Arguments, DestinationType, Topology, Value};
 
 pub type ArgMap = BTreeMap<String, Value>;
 
@@ -154,22 +154,15 @@ fn at<'a>(
 }
 
 /// The desired specs of every connection the topology names, sorted as the contract sorts
-/// them.
+/// them (the topology's [`Topology::plan_order`]). `plan` and `export` make them on a core of
+/// their own while lint runs.
 pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, ConnectionSpecs> {
-    take_desired(&mut topology.clone(), topology.plan_order())
-}
-
-/// The same, made from the topology itself: its names and arguments are taken, not copied,
-/// and the topology keeps the rest (ids, spans, empty names); for `plan` and `export`, which
-/// need no topology after. `order`: the topology's [`Topology::plan_order`].
-pub fn take_desired(topology: &mut Topology, order: Order) -> BTreeMap<String, ConnectionSpecs> {
+    let order = topology.plan_order();
     let mut out: BTreeMap<String, ConnectionSpecs> = topology
         .connections()
         .into_iter()
         .map(|c| (c, ConnectionSpecs::default()))
         .collect();
-    // Each entity's fields are taken where it stands, in the plan's order: nothing is moved
-    // but the names and arguments the specs keep.
     // One connection, as nearly always: its lists are sized once.
     if out.len() == 1
         && let Some(one) = out.values_mut().next()
@@ -178,47 +171,53 @@ pub fn take_desired(topology: &mut Topology, order: Order) -> BTreeMap<String, C
         one.queues.reserve_exact(order.queues.len());
         one.bindings.reserve_exact(order.bindings.len());
     }
-    let take = std::mem::take::<String>;
-    for i in order.exchanges {
-        let e = &mut topology.exchanges[i as usize];
+    for e in order
+        .exchanges
+        .iter()
+        .map(|&i| &topology.exchanges[i as usize])
+    {
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: take(&mut e.name.value),
-                kind: take(&mut e.kind.value),
+                name: e.name.value.clone(),
+                kind: e.kind.value.clone(),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
-                arguments: into_arg_map(std::mem::take(&mut e.arguments)),
+                arguments: arg_map(&e.arguments),
             });
     }
-    for i in order.queues {
-        let q = &mut topology.queues[i as usize];
+    for q in order.queues.iter().map(|&i| &topology.queues[i as usize]) {
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: take(&mut q.name.value),
+            name: q.name.value.clone(),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
-            arguments: into_arg_map(std::mem::take(&mut q.arguments)),
+            arguments: arg_map(&q.arguments),
             usage: Usage::default(),
         });
     }
-    for i in order.bindings {
-        let b = &mut topology.bindings[i as usize];
+    for b in order
+        .bindings
+        .iter()
+        .map(|&i| &topology.bindings[i as usize])
+    {
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: take(&mut b.source),
-                destination: take(&mut b.destination.value),
+                source: b.source.clone(),
+                destination: b.destination.value.clone(),
                 destination_type: b.destination_type.value,
-                routing_key: take(&mut b.routing_key.value),
+                routing_key: b.routing_key.value.clone(),
             },
-            arguments: into_arg_map(std::mem::take(&mut b.arguments)),
+            arguments: arg_map(&b.arguments),
         });
     }
     out
 }
 
-fn into_arg_map(args: Arguments) -> ArgMap {
-    args.into_iter().map(|a| (a.name.value, a.value)).collect()
+fn arg_map(args: &Arguments) -> ArgMap {
+    args.iter()
+        .map(|a| (a.name.value.clone(), a.value.clone()))
+        .collect()
 }
 
 /// The desired specs of one connection (empty when the topology does not name it).

@@ -27,13 +27,11 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<Outcome, Error> {
             "--vhost is for `export definitions` only: a picture names no vhost",
         ));
     }
-    let (mut loaded, order) =
-        app::load_files_beside(cli, &args.paths, crate::model::Topology::plan_order)?;
+    let (loaded, specs) = app::load_files_beside(cli, &args.paths, spec::desired_by_connection)?;
     if Tally::of(&loaded.diagnostics).errors > 0 {
         app::print_diagnostics(cli, &loaded);
         return Err(Error::Invalid);
     }
-    let specs = spec::take_desired(&mut loaded.topology, order);
     let names: Vec<String> = specs.keys().cloned().collect();
     let not_provisioned = app::not_provisioned(&names, &loaded.installs);
     let text = match args.format {

@@ -11,20 +11,14 @@ use crate::app::{
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
 use crate::error::{Error, Outcome};
-use crate::model::Topology;
 use crate::plan::Plan;
 use crate::render;
 use crate::spec;
 
 /// Runs `plan`.
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
-    // The plan's order is found while lint runs.
-    let (mut loaded, order) = load_files_beside(cli, &args.paths, Topology::plan_order)?;
-    // The human plan needs no topology after its specs: they take its names.
-    let desired = match args.format {
-        PlanFormat::Human | PlanFormat::Markdown => spec::take_desired(&mut loaded.topology, order),
-        PlanFormat::Json => spec::take_desired(&mut loaded.topology.clone(), order),
-    };
+    // The specs are made while lint runs.
+    let (loaded, desired) = load_files_beside(cli, &args.paths, spec::desired_by_connection)?;
     let connections: Vec<String> = desired.keys().cloned().collect();
     let tally = Tally::of(&loaded.diagnostics);
     let has_errors = tally.errors > 0;

@@ -124,21 +124,28 @@ pub struct UsageJson {
 
 #[derive(Serialize)]
 pub struct LintJson<'a> {
-    pub diagnostics: Vec<DiagnosticJson<'a>>,
+    pub diagnostics: DiagnosticsJson<'a>,
 }
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
     pub topology: TopologyJson,
-    pub diagnostics: Vec<DiagnosticJson<'a>>,
+    pub diagnostics: DiagnosticsJson<'a>,
     pub changes: Vec<ChangeJson>,
     pub unmanaged: Vec<UnmanagedJson>,
 }
 
-pub fn diagnostics<'a>(list: &'a [Diagnostic], sources: &'a Sources) -> Vec<DiagnosticJson<'a>> {
-    list.iter()
-        .map(|d| {
-            let loc = d.primary().map(|s| sources.location(s));
+/// The diagnostics as a JSON array, each made as it is written: a million diagnostics are
+/// never held a second time as wire types.
+pub struct DiagnosticsJson<'a> {
+    list: &'a [Diagnostic],
+    sources: &'a Sources,
+}
+
+impl Serialize for DiagnosticsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.list.iter().map(|d| {
+            let loc = d.primary().map(|s| self.sources.location(s));
             DiagnosticJson {
                 severity: d.severity.as_str(),
                 code: d.code.as_str(),
@@ -148,8 +155,12 @@ pub fn diagnostics<'a>(list: &'a [Diagnostic], sources: &'a Sources) -> Vec<Diag
                 column: loc.map(|l| l.2),
                 help: d.help.as_deref(),
             }
-        })
-        .collect()
+        }))
+    }
+}
+
+pub fn diagnostics<'a>(list: &'a [Diagnostic], sources: &'a Sources) -> DiagnosticsJson<'a> {
+    DiagnosticsJson { list, sources }
 }
 
 pub fn topology(t: &Topology) -> TopologyJson {

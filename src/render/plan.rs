@@ -263,8 +263,9 @@ const LEGEND: &str = "Symbols: + create, ~ update, -/+ replace (deleted, then cr
 pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Options) -> String {
     let paint = Paint(options.color);
     let shown = |a: Action| options.only.is_empty() || options.only.contains(&a);
-    // About a line of 60 bytes a change: one allocation, not a doubling every few thousand.
-    let mut out = String::with_capacity(plan.changes.len() * 64 + 1024);
+    // About 60 to 90 bytes a change (a queue's line and its properties' line): one
+    // allocation, not a doubling every few thousand.
+    let mut out = String::with_capacity(plan.changes.len() * 96 + 1024);
     let mut by_connection: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         by_connection.entry(&c.connection).or_default().push(c);
