@@ -165,8 +165,8 @@ pub fn into_desired(topology: Topology) -> BTreeMap<String, ConnectionSpecs> {
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: e.name.value,
-                kind: e.kind.value,
+                name: e.name.value.into(),
+                kind: e.kind.value.into(),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
@@ -175,7 +175,7 @@ pub fn into_desired(topology: Topology) -> BTreeMap<String, ConnectionSpecs> {
     }
     for q in queues {
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value,
+            name: q.name.value.into(),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
             arguments: into_arg_map(q.arguments),
@@ -185,10 +185,10 @@ pub fn into_desired(topology: Topology) -> BTreeMap<String, ConnectionSpecs> {
     for b in bindings {
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: b.source,
-                destination: b.destination.value,
+                source: b.source.into(),
+                destination: b.destination.value.into(),
                 destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value,
+                routing_key: b.routing_key.value.into(),
             },
             arguments: into_arg_map(b.arguments),
         });

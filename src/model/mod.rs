@@ -12,6 +12,12 @@ pub mod values;
 use crate::source::{Span, Spanned};
 
 pub use arguments::{Argument, Arguments, Value};
+
+/// A name in the model (of an exchange, a queue, a connection; a binding's id, topic and
+/// destination; an exchange's type): 16 bytes, held inline up to 15 bytes, shared rather
+/// than copied when cloned (an inferred queue shares its binding's destination). A topology
+/// of 100,000 bindings holds half a million of them.
+pub type Name = ecow::EcoString;
 pub use merge::{MergeInput, merge};
 
 /// What a binding's destination is.
@@ -33,10 +39,10 @@ impl DestinationType {
 /// An exchange after merging, defaults applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exchange {
-    pub name: Spanned<String>,
-    pub connection: Spanned<String>,
+    pub name: Spanned<Name>,
+    pub connection: Spanned<Name>,
     /// `topic`, `direct`, `fanout`, `headers` or an `x-…` plugin type (checked by lint).
-    pub kind: Spanned<String>,
+    pub kind: Spanned<Name>,
     pub durable: Spanned<bool>,
     pub auto_delete: Spanned<bool>,
     pub internal: Spanned<bool>,
@@ -69,8 +75,8 @@ impl Origin {
 /// A queue after merging.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queue {
-    pub name: Spanned<String>,
-    pub connection: Spanned<String>,
+    pub name: Spanned<Name>,
+    pub connection: Spanned<Name>,
     pub durable: Spanned<bool>,
     pub auto_delete: Spanned<bool>,
     pub arguments: Arguments,
@@ -82,13 +88,13 @@ pub struct Queue {
 /// declared) but are not bound.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
-    pub id: Spanned<String>,
-    pub source: String,
-    pub connection: String,
+    pub id: Spanned<Name>,
+    pub source: Name,
+    pub connection: Name,
     /// Spanned at the binding element when the attribute is not written.
     pub destination_type: Spanned<DestinationType>,
-    pub destination: Spanned<String>,
-    pub routing_key: Spanned<String>,
+    pub destination: Spanned<Name>,
+    pub routing_key: Spanned<Name>,
     /// Whether a `topic` attribute was written (an empty routing key otherwise). Magento
     /// refuses a binding of a topic exchange without one.
     pub topic_given: bool,
@@ -180,10 +186,10 @@ fn sorted_by_moving<T>(items: Vec<T>, compare: impl Fn(&T, &T) -> std::cmp::Orde
 }
 
 fn by_connection_and_name(
-    a_connection: &Spanned<String>,
-    a_name: &Spanned<String>,
-    b_connection: &Spanned<String>,
-    b_name: &Spanned<String>,
+    a_connection: &Spanned<Name>,
+    a_name: &Spanned<Name>,
+    b_connection: &Spanned<Name>,
+    b_name: &Spanned<Name>,
 ) -> std::cmp::Ordering {
     (&a_connection.value, &a_name.value).cmp(&(&b_connection.value, &b_name.value))
 }

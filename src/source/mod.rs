@@ -13,7 +13,7 @@
 //! socket is refused before it is opened, and it is opened so that it cannot block; a read
 //! stops after [`MAX_FILE_BYTES`], whatever the file's metadata says.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 mod encoding;
@@ -340,7 +340,12 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
             read_install(path, &mut out)?;
         } else if meta.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found, &mut HashSet::new(), &mut out.canonical)?;
+            walk(
+                path,
+                &mut found,
+                &mut HashSet::default(),
+                &mut out.canonical,
+            )?;
             for file in found {
                 out.add_plain(file);
             }
@@ -639,7 +644,7 @@ mod tests {
         let err = walk(
             &gone,
             &mut Vec::new(),
-            &mut HashSet::new(),
+            &mut HashSet::default(),
             &mut Canonical::default(),
         )
         .unwrap_err();
