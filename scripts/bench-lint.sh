@@ -2,7 +2,8 @@
 # Benchmark of parse + merge + lint (`topology lint`, whole process): wall time (best of N
 # runs) and peak memory, for generated topologies of 1,000, 10,000 and 100,000 bindings and
 # for the Magento corpus, beside `xmllint --noout --schema` on the same files (which checks
-# each file against the XSD only). Prints a Markdown table.
+# each file against the XSD only), and start-up alone (`topology --version` beside
+# `/bin/true`). Prints a Markdown table.
 # Usage: scripts/bench-lint.sh [runs]   (needs python3; xmllint optional)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,9 @@ row() {
   printf '| %s | %s | %s | %s s | %s MiB |  %s |\n' "$label" "$files" "$bindings" "$t" "$((rss / 1024))" "$x"
 }
 
+read -r st _ < <(measure "$RUNS" "$BIN" --version; echo)
+read -r tt _ < <(measure "$RUNS" /bin/true; echo)
+printf '| start-up (--version) | | | %s s | | /bin/true: %s s |\n' "$st" "$tt"
 [[ -d $CORPUS ]] && row "Magento corpus" "$CORPUS" "72"
 for spec in "1000:10:10:10" "10000:10:10:100" "100000:100:10:100"; do
   IFS=: read -r n m e b <<<"$spec"

@@ -10,16 +10,16 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{Code, Diagnostic, suggest};
-use crate::model::{Argument, Arguments, DestinationType, Value};
+use crate::model::{Argument, Arguments, DestinationType, Name, Value};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Attr, Document, Element};
 
 /// An `<exchange>` as one file wrote it.
 #[derive(Clone, Debug)]
 pub struct ExchangeDecl {
-    pub name: Spanned<String>,
-    pub connection: Option<Spanned<String>>,
-    pub kind: Option<Spanned<String>>,
+    pub name: Spanned<Name>,
+    pub connection: Option<Spanned<Name>>,
+    pub kind: Option<Spanned<Name>>,
     pub durable: Option<Spanned<bool>>,
     pub auto_delete: Option<Spanned<bool>>,
     pub internal: Option<Spanned<bool>>,
@@ -31,10 +31,10 @@ pub struct ExchangeDecl {
 /// A `<binding>` as one file wrote it.
 #[derive(Clone, Debug)]
 pub struct BindingDecl {
-    pub id: Spanned<String>,
+    pub id: Spanned<Name>,
     pub destination_type: Option<Spanned<DestinationType>>,
-    pub destination: Option<Spanned<String>>,
-    pub topic: Option<Spanned<String>>,
+    pub destination: Option<Spanned<Name>>,
+    pub topic: Option<Spanned<Name>>,
     pub disabled: Option<Spanned<bool>>,
     pub arguments: Arguments,
     pub span: Span,
@@ -43,8 +43,8 @@ pub struct BindingDecl {
 /// A first-class `<queue>` as one file wrote it.
 #[derive(Clone, Debug)]
 pub struct QueueDecl {
-    pub name: Spanned<String>,
-    pub connection: Option<Spanned<String>>,
+    pub name: Spanned<Name>,
+    pub connection: Option<Spanned<Name>>,
     pub durable: Option<Spanned<bool>>,
     pub auto_delete: Option<Spanned<bool>>,
     pub arguments: Arguments,
@@ -103,8 +103,8 @@ pub fn decode(doc: &Document) -> (FileDecl, Vec<Diagnostic>) {
         return (decl, cx.diagnostics);
     }
     cx.check_attrs(root, &[]);
-    let mut exchange_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
-    let mut queue_keys: HashMap<(String, Option<String>), Span> = HashMap::default();
+    let mut exchange_keys: HashMap<(Name, Option<Name>), Span> = HashMap::default();
+    let mut queue_keys: HashMap<(Name, Option<Name>), Span> = HashMap::default();
     for child in &root.children {
         match child.name {
             "exchange" => {
@@ -284,9 +284,14 @@ impl Decoder {
         }
     }
 
-    fn required(&mut self, el: &Element, name: &str) -> Option<Spanned<String>> {
+    /// The attribute's value (a [`Name`], or a `String`), or a `missing-attribute` error.
+    fn required<T: for<'t> From<&'t str>>(
+        &mut self,
+        el: &Element,
+        name: &str,
+    ) -> Option<Spanned<T>> {
         match el.attr(name) {
-            Some(a) => Some(Spanned::new(a.value.to_string(), a.value_span)),
+            Some(a) => Some(Spanned::new(T::from(&a.value), a.value_span)),
             None => {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -300,9 +305,9 @@ impl Decoder {
         }
     }
 
-    fn optional(&self, el: &Element, name: &str) -> Option<Spanned<String>> {
+    fn optional<T: for<'t> From<&'t str>>(&self, el: &Element, name: &str) -> Option<Spanned<T>> {
         el.attr(name)
-            .map(|a| Spanned::new(a.value.to_string(), a.value_span))
+            .map(|a| Spanned::new(T::from(&a.value), a.value_span))
     }
 
     fn boolean(&mut self, el: &Element, name: &str) -> Option<Spanned<bool>> {
@@ -335,7 +340,7 @@ impl Decoder {
         let mut arguments = Arguments::default();
         let mut arguments_at = None;
         let mut bindings: Vec<BindingDecl> = Vec::new();
-        let mut ids: HashMap<String, Span> = HashMap::default();
+        let mut ids: HashMap<Name, Span> = HashMap::default();
         for child in &el.children {
             match child.name {
                 "arguments" => self.arguments(child, &mut arguments, &mut arguments_at),
@@ -448,7 +453,7 @@ impl Decoder {
                 continue;
             }
             self.check_attrs(child, ARGUMENT_ATTRS);
-            let Some(name) = self.required(child, "name") else {
+            let Some(name) = self.required::<String>(child, "name") else {
                 continue;
             };
             if self.duplicate(&mut seen, name.value.clone(), name.span, "argument") {
@@ -518,7 +523,7 @@ impl Decoder {
                         continue;
                     }
                     self.check_attrs(child, ARGUMENT_ATTRS);
-                    if let Some(name) = self.required(child, "name")
+                    if let Some(name) = self.required::<String>(child, "name")
                         && self.duplicate(&mut seen, name.value.clone(), name.span, "item")
                     {
                         continue;

@@ -179,8 +179,8 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: e.name.value.clone(),
-                kind: e.kind.value.clone(),
+                name: e.name.value.to_string(),
+                kind: e.kind.value.to_string(),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
@@ -189,7 +189,7 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
     }
     for q in order.queues.iter().map(|&i| &topology.queues[i as usize]) {
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value.clone(),
+            name: q.name.value.to_string(),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
             arguments: arg_map(&q.arguments),
@@ -203,10 +203,10 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
     {
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: b.source.clone(),
-                destination: b.destination.value.clone(),
+                source: b.source.to_string(),
+                destination: b.destination.value.to_string(),
                 destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value.clone(),
+                routing_key: b.routing_key.value.to_string(),
             },
             arguments: arg_map(&b.arguments),
         });

@@ -69,7 +69,7 @@ fn redeclared_builtin(ex: &Exchange, builtin: &rules::Builtin, out: &mut Vec<Dia
     field(
         "type",
         ex.kind.span,
-        ex.kind.value.clone(),
+        ex.kind.value.to_string(),
         builtin.kind.into(),
     );
     field(

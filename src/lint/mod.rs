@@ -26,8 +26,8 @@ use std::borrow::Cow;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Binding, Exchange, Queue, Topology};
-use crate::source::Span;
+use crate::model::{Binding, Exchange, Name, Queue, Topology};
+use crate::source::Spanned;
 
 /// Longest name or routing key AMQP carries (a short string).
 pub(crate) const MAX_NAME_BYTES: usize = 255;
@@ -102,8 +102,9 @@ pub struct Context<'a> {
     connections_of: HashMap<&'a str, Vec<&'a str>>,
     /// Connection → how many bindings have the default exchange `""` as their source.
     default_exchange_bindings: HashMap<&'a str, usize>,
-    /// (connection, lowercased queue name) → the first queue with it: its name and span.
-    first_by_case: HashMap<(&'a str, Cow<'a, str>), (&'a str, Span)>,
+    /// (connection, lowercased queue name) → the first queue with it: its name and span
+    /// (one of these for each queue).
+    first_by_case: HashMap<(&'a str, Cow<'a, str>), &'a Spanned<Name>>,
 }
 
 impl<'a> Context<'a> {
@@ -138,7 +139,7 @@ impl<'a> Context<'a> {
         for q in &topology.queues {
             cx.first_by_case
                 .entry((q.connection.value.as_str(), lowercase(&q.name.value)))
-                .or_insert((q.name.value.as_str(), q.name.span));
+                .or_insert(&q.name);
         }
         cx
     }

@@ -22,9 +22,10 @@ pub(super) const QUEUE_NAME_CASE: Rule = Rule {
 fn queue_name_case(cx: &Context, q: &Queue, out: &mut Vec<Diagnostic>) {
     let name = q.name.value.as_str();
     let key = (q.connection.value.as_str(), lowercase(name));
-    if let Some(&(first, span)) = cx.first_by_case.get(&key)
-        && first != name
+    if let Some(first) = cx.first_by_case.get(&key)
+        && first.value != name
     {
+        let (first, span) = (&first.value, first.span);
         out.push(
             Diagnostic::warning(
                 Code::QueueNameCase,

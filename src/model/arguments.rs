@@ -93,12 +93,22 @@ pub struct Argument {
 /// An ordered list of arguments with unique names (order of first declaration). Lookups by
 /// name are O(1): past a few arguments a name → position index is kept beside the list, so a
 /// vendor file with 100,000 arguments merges in linear time.
+///
+/// One pointer wide, and nothing allocated, when there is no argument (most elements have
+/// none: a topology holds two of these for each binding); a short list is allocated to its
+/// size.
 #[derive(Clone, Debug, Default)]
 pub struct Arguments {
+    inner: Option<Box<ArgumentList>>,
+}
+
+/// The arguments of an [`Arguments`] that has some.
+#[derive(Clone, Debug)]
+struct ArgumentList {
     list: Vec<Argument>,
     /// Name → position in `list`, once `list` is longer than [`Arguments::INDEXED_FROM`]
     /// (a short list is scanned: most elements have none or a handful).
-    index: Option<Box<rustc_hash::FxHashMap<String, usize>>>,
+    index: Option<rustc_hash::FxHashMap<String, usize>>,
 }
 
 impl IntoIterator for Arguments {
@@ -106,83 +116,100 @@ impl IntoIterator for Arguments {
     type IntoIter = std::vec::IntoIter<Argument>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.list.into_iter()
+        self.inner.map(|a| a.list).unwrap_or_default().into_iter()
     }
 }
 
 impl PartialEq for Arguments {
     fn eq(&self, other: &Arguments) -> bool {
-        self.list == other.list
+        self.list() == other.list()
     }
 }
 
 impl Arguments {
     const INDEXED_FROM: usize = 8;
 
+    fn list(&self) -> &[Argument] {
+        self.inner.as_ref().map_or(&[], |a| &a.list)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Argument> {
-        self.position(name).map(|i| &self.list[i])
+        self.position(name).map(|i| &self.list()[i])
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        match &self.index {
+        let inner = self.inner.as_ref()?;
+        match &inner.index {
             Some(index) => index.get(name).copied(),
-            None => self.list.iter().position(|a| a.name.value == name),
+            None => inner.list.iter().position(|a| a.name.value == name),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Argument> {
-        self.list.iter()
+        self.list().iter()
     }
 
     /// Each argument's name and span, with its value to change (names cannot change: the
     /// index depends on them).
     pub fn values_mut(&mut self) -> impl Iterator<Item = (&Spanned<String>, &mut Value, Span)> {
-        self.list
+        self.inner
             .iter_mut()
+            .flat_map(|a| a.list.iter_mut())
             .map(|a| (&a.name, &mut a.value, a.value_span))
     }
 
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.list().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list().is_empty()
     }
 
     /// Adds or replaces by name: a replaced argument keeps its position.
     pub fn upsert(&mut self, arg: Argument) {
         if let Some(i) = self.position(&arg.name.value) {
-            self.list[i] = arg;
+            if let Some(inner) = &mut self.inner {
+                inner.list[i] = arg;
+            }
             return;
         }
-        if let Some(index) = &mut self.index {
-            index.insert(arg.name.value.clone(), self.list.len());
-        } else if self.list.len() >= Self::INDEXED_FROM {
-            let mut index: rustc_hash::FxHashMap<String, usize> = self
-                .list
+        let inner = self.inner.get_or_insert_with(|| {
+            Box::new(ArgumentList {
+                list: Vec::new(),
+                index: None,
+            })
+        });
+        let list = &mut inner.list;
+        if let Some(index) = &mut inner.index {
+            index.insert(arg.name.value.clone(), list.len());
+        } else if list.len() >= Self::INDEXED_FROM {
+            let mut index: rustc_hash::FxHashMap<String, usize> = list
                 .iter()
                 .enumerate()
                 .map(|(i, a)| (a.name.value.clone(), i))
                 .collect();
-            index.insert(arg.name.value.clone(), self.list.len());
-            self.index = Some(Box::new(index));
+            index.insert(arg.name.value.clone(), list.len());
+            inner.index = Some(index);
+        } else {
+            // A short list grows one at a time (a binding's one argument takes one slot,
+            // not four); a long one doubles.
+            list.reserve_exact(1);
         }
-        self.list.push(arg);
+        list.push(arg);
     }
 
     /// Same names and values, whatever the order and spans.
     pub fn same_values(&self, other: &Arguments) -> bool {
-        self.list.len() == other.list.len()
+        self.len() == other.len()
             && self
-                .list
                 .iter()
                 .all(|a| other.get(&a.name.value).is_some_and(|b| b.value == a.value))
     }
 
     /// Name → value, sorted by name: the JSON form.
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut sorted: Vec<_> = self.list.iter().collect();
+        let mut sorted: Vec<_> = self.iter().collect();
         sorted.sort_by(|a, b| a.name.value.cmp(&b.name.value));
         sorted
             .into_iter()

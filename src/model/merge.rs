@@ -21,7 +21,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::communication::{SyncTopics, response_queue_name};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::values::{PhpInt, php_int};
-use crate::model::{Arguments, Binding, DestinationType, Exchange, Origin, Queue, Topology, Value};
+use crate::model::{
+    Arguments, Binding, DestinationType, Exchange, Name, Origin, Queue, Topology, Value,
+};
 use crate::schema::{BindingDecl, ExchangeDecl, FileDecl, QueueDecl};
 use crate::source::Spanned;
 
@@ -35,7 +37,7 @@ pub struct MergeInput<'a> {
     pub sync_topics: &'a SyncTopics,
 }
 
-type Key = (String, String);
+type Key = (Name, Name);
 
 /// Merges every file. Returns the topology and what merging found worth saying.
 pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
@@ -45,7 +47,7 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     // Stage 1, Magento's DOM merge (Config/Dom.php): an <exchange> matches an earlier one
     // on its `name` AND `connection` attributes; one without a `connection` attribute
     // matches nothing and stays a separate element.
-    let mut elements: Vec<(ExchangeDecl, HashMap<String, usize>)> = Vec::new();
+    let mut elements: Vec<(ExchangeDecl, HashMap<Name, usize>)> = Vec::new();
     let mut element_index: HashMap<Key, usize> = HashMap::default();
     let mut queues: Vec<QueueDecl> = Vec::new();
     let mut queue_index: HashMap<Key, usize> = HashMap::default();
@@ -142,7 +144,12 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
         }
     }
 
-    let mut topology = Topology::default();
+    // Allocated once, to its size: grown, a vector of 100,000 bindings left holes of a
+    // few megabytes each in the heap.
+    let mut topology = Topology {
+        bindings: Vec::with_capacity(converted.iter().map(|(_, b)| b.len()).sum()),
+        ..Topology::default()
+    };
     for (exchange, bindings) in converted {
         topology.exchanges.push(exchange);
         topology.bindings.extend(bindings);
@@ -175,10 +182,10 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     (topology, diagnostics)
 }
 
-fn connection_of(c: &Option<Spanned<String>>, default: &str) -> String {
+fn connection_of(c: &Option<Spanned<Name>>, default: &str) -> Name {
     c.as_ref()
         .map(|c| c.value.clone())
-        .unwrap_or_else(|| default.to_string())
+        .unwrap_or_else(|| default.into())
 }
 
 fn override_some<T>(into: &mut Option<T>, from: Option<T>) {
@@ -193,7 +200,7 @@ fn merge_arguments(into: &mut Arguments, from: Arguments) {
     }
 }
 
-fn merge_exchange(into: &mut (ExchangeDecl, HashMap<String, usize>), from: ExchangeDecl) {
+fn merge_exchange(into: &mut (ExchangeDecl, HashMap<Name, usize>), from: ExchangeDecl) {
     let (ex, ids) = into;
     override_some(&mut ex.kind, from.kind);
     override_some(&mut ex.durable, from.durable);
@@ -342,7 +349,7 @@ fn finish_exchange(
     let at = decl.span;
     let connection = decl
         .connection
-        .unwrap_or_else(|| Spanned::new(default.to_string(), at));
+        .unwrap_or_else(|| Spanned::new(default.into(), at));
     let exchange = Exchange {
         kind: decl
             .kind
@@ -355,8 +362,9 @@ fn finish_exchange(
         connection,
         span: at,
     };
-    let mut bindings: Vec<Binding> = Vec::new();
-    let mut by_key: HashMap<(DestinationType, String, String), usize> = HashMap::default();
+    let mut bindings: Vec<Binding> = Vec::with_capacity(decl.bindings.len());
+    let mut by_key: HashMap<(DestinationType, Name, Name), usize> =
+        HashMap::with_capacity_and_hasher(decl.bindings.len(), Default::default());
     for b in decl.bindings {
         let Some(destination) = b.destination else {
             let help = if unmerged.ids.contains(b.id.value.as_str()) {
@@ -387,9 +395,7 @@ fn finish_exchange(
                 .destination_type
                 .unwrap_or_else(|| Spanned::new(DestinationType::Queue, b.span)),
             topic_given: b.topic.is_some(),
-            routing_key: b
-                .topic
-                .unwrap_or_else(|| Spanned::new(String::new(), b.span)),
+            routing_key: b.topic.unwrap_or_else(|| Spanned::new(Name::new(), b.span)),
             disabled: b.disabled.map(|d| d.value).unwrap_or(false),
             arguments: b.arguments,
             id: b.id,
@@ -442,25 +448,26 @@ fn infer_queues(
     first_class: FirstClass<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Queue> {
-    /// One inferred queue: who wrote it last, and what it dropped.
+    /// One inferred queue: who wrote it last, and what it dropped (bindings by position:
+    /// one of these for each queue of a million).
     struct Slot<'a> {
-        name: &'a str,
-        binding: usize,
+        name: &'a Name,
+        binding: u32,
         origin: Origin,
         /// The binding of the last write whose arguments differ from the write before.
-        won: usize,
+        won: u32,
         /// Writes whose arguments differ from the write before.
-        changes: usize,
+        changes: u32,
         /// The binding of the first write whose arguments were dropped, and when.
-        dropped: Option<(usize, usize)>,
+        dropped: Option<(u32, usize)>,
     }
     let bindings = &topology.bindings;
     // Response queue names once per synchronous topic, wildcard topics matched once each.
-    let response: HashMap<&str, String> = if sync.is_empty() {
+    let response: HashMap<&str, Name> = if sync.is_empty() {
         HashMap::default()
     } else {
         sync.synchronous()
-            .map(|t| (t, response_queue_name(t)))
+            .map(|t| (t, response_queue_name(t).into()))
             .collect()
     };
     let mut designated: HashMap<&str, Vec<&str>> = HashMap::default();
@@ -468,7 +475,7 @@ fn infer_queues(
     let mut index: HashMap<(&str, &str), usize> =
         HashMap::with_capacity_and_hasher(bindings.len(), Default::default());
     let mut writes = 0;
-    for (b, binding) in bindings.iter().enumerate() {
+    for (b, binding) in (0u32..).zip(bindings) {
         if binding.destination_type.value != DestinationType::Queue {
             continue;
         }
@@ -482,15 +489,19 @@ fn infer_queues(
         };
         let names = topics
             .iter()
-            .map(|t| (response[t].as_str(), Origin::Response))
-            .chain([(binding.destination.value.as_str(), Origin::Binding)]);
+            .map(|t| (&response[t], Origin::Response))
+            .chain([(&binding.destination.value, Origin::Binding)]);
         for (name, origin) in names {
             writes += 1;
-            match index.get(&(name, connection)) {
+            match index.get(&(name.as_str(), connection)) {
                 Some(&i) => {
                     let slot = &mut slots[i];
                     let before = slot.binding;
-                    if before != b && !bindings[before].arguments.same_values(&binding.arguments) {
+                    if before != b
+                        && !bindings[before as usize]
+                            .arguments
+                            .same_values(&binding.arguments)
+                    {
                         slot.changes += 1;
                         slot.won = b;
                         slot.dropped.get_or_insert((before, writes));
@@ -499,7 +510,7 @@ fn infer_queues(
                     slot.origin = origin;
                 }
                 None => {
-                    index.insert((name, connection), slots.len());
+                    index.insert((name.as_str(), connection), slots.len());
                     slots.push(Slot {
                         name,
                         binding: b,
@@ -528,28 +539,45 @@ fn infer_queues(
                     slot.name
                 ),
             )
-            .with_label(bindings[slot.won].destination.span, "these arguments win")
-            .with_label(bindings[dropped].destination.span, "these are dropped")
+            .with_label(bindings[slot.won as usize].destination.span, "these arguments win")
+            .with_label(bindings[dropped as usize].destination.span, "these are dropped")
             .with_help("declare the queue with a first-class <queue> element to say which arguments it has"),
         );
     }
-    let queues: Vec<Queue> = slots
+    // Where each first-class queue goes, found before the inferred queues are made: the
+    // index is freed first (with a million queues, each of the two weighs tens of megabytes).
+    let first_class = first_class.queues();
+    let places: Vec<Option<usize>> = first_class
         .iter()
-        .map(|slot| {
-            let binding = &bindings[slot.binding];
-            Queue {
-                name: Spanned::new(slot.name.to_string(), binding.destination.span),
-                connection: Spanned::new(binding.connection.clone(), binding.span),
-                durable: Spanned::new(true, binding.span),
-                auto_delete: Spanned::new(false, binding.span),
-                arguments: binding.arguments.clone(),
-                origin: slot.origin,
-                span: binding.span,
-            }
+        .map(|q| {
+            let key = (q.name.value.as_str(), q.connection.value.as_str());
+            index.get(&key).copied()
         })
         .collect();
-    let mut queues = queues;
-    first_class.apply(&mut queues, &index);
+    drop(index);
+    let appended = places.iter().filter(|p| p.is_none()).count();
+    let mut queues: Vec<Queue> = Vec::with_capacity(slots.len() + appended);
+    queues.extend(slots.iter().map(|slot| {
+        let binding = &bindings[slot.binding as usize];
+        Queue {
+            name: Spanned::new(slot.name.clone(), binding.destination.span),
+            connection: Spanned::new(binding.connection.clone(), binding.span),
+            durable: Spanned::new(true, binding.span),
+            auto_delete: Spanned::new(false, binding.span),
+            arguments: binding.arguments.clone(),
+            origin: slot.origin,
+            span: binding.span,
+        }
+    }));
+    drop(slots);
+    // First-class queues replace inferred ones of the same (name, connection), exactly;
+    // the others come after them.
+    for (queue, place) in first_class.into_iter().zip(places) {
+        match place {
+            Some(i) => queues[i] = queue,
+            None => queues.push(queue),
+        }
+    }
     queues
 }
 
@@ -560,15 +588,15 @@ struct FirstClass<'a> {
 }
 
 impl FirstClass<'_> {
-    /// First-class queues replace inferred ones of the same (name, connection), exactly;
-    /// the others come after them. `index`: (name, connection) → position in `queues`.
-    fn apply(self, queues: &mut Vec<Queue>, index: &HashMap<(&str, &str), usize>) {
+    /// The first-class queues, defaults applied, in declaration order.
+    fn queues(self) -> Vec<Queue> {
+        let mut queues = Vec::with_capacity(self.decls.len());
         for decl in self.decls {
             let at = decl.span;
             let queue = Queue {
                 connection: decl
                     .connection
-                    .unwrap_or_else(|| Spanned::new(self.default.to_string(), at)),
+                    .unwrap_or_else(|| Spanned::new(self.default.into(), at)),
                 durable: decl.durable.unwrap_or_else(|| Spanned::new(true, at)),
                 auto_delete: decl.auto_delete.unwrap_or_else(|| Spanned::new(false, at)),
                 arguments: decl.arguments,
@@ -576,12 +604,9 @@ impl FirstClass<'_> {
                 name: decl.name,
                 span: at,
             };
-            let key = (queue.name.value.as_str(), queue.connection.value.as_str());
-            match index.get(&key) {
-                Some(&i) => queues[i] = queue,
-                None => queues.push(queue),
-            }
+            queues.push(queue);
         }
+        queues
     }
 }
 

@@ -12,6 +12,12 @@ pub mod values;
 use crate::source::{Span, Spanned};
 
 pub use arguments::{Argument, Arguments, Value};
+
+/// A name in the model (of an exchange, a queue, a connection; a binding's id, topic and
+/// destination; an exchange's type): 16 bytes, held inline up to 15 bytes, shared rather
+/// than copied when cloned (an inferred queue shares its binding's destination). A topology
+/// of 100,000 bindings holds half a million of them.
+pub type Name = ecow::EcoString;
 pub use merge::{MergeInput, merge};
 
 /// What a binding's destination is.
@@ -33,10 +39,10 @@ impl DestinationType {
 /// An exchange after merging, defaults applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exchange {
-    pub name: Spanned<String>,
-    pub connection: Spanned<String>,
+    pub name: Spanned<Name>,
+    pub connection: Spanned<Name>,
     /// `topic`, `direct`, `fanout`, `headers` or an `x-…` plugin type (checked by lint).
-    pub kind: Spanned<String>,
+    pub kind: Spanned<Name>,
     pub durable: Spanned<bool>,
     pub auto_delete: Spanned<bool>,
     pub internal: Spanned<bool>,
@@ -69,8 +75,8 @@ impl Origin {
 /// A queue after merging.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queue {
-    pub name: Spanned<String>,
-    pub connection: Spanned<String>,
+    pub name: Spanned<Name>,
+    pub connection: Spanned<Name>,
     pub durable: Spanned<bool>,
     pub auto_delete: Spanned<bool>,
     pub arguments: Arguments,
@@ -82,13 +88,13 @@ pub struct Queue {
 /// declared) but are not bound.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
-    pub id: Spanned<String>,
-    pub source: String,
-    pub connection: String,
+    pub id: Spanned<Name>,
+    pub source: Name,
+    pub connection: Name,
     /// Spanned at the binding element when the attribute is not written.
     pub destination_type: Spanned<DestinationType>,
-    pub destination: Spanned<String>,
-    pub routing_key: Spanned<String>,
+    pub destination: Spanned<Name>,
+    pub routing_key: Spanned<Name>,
     /// Whether a `topic` attribute was written (an empty routing key otherwise). Magento
     /// refuses a binding of a topic exchange without one.
     pub topic_given: bool,
@@ -385,10 +391,10 @@ pub fn cmp_concat(a: &[&str], b: &[&str]) -> std::cmp::Ordering {
 }
 
 fn by_connection_and_name(
-    a_connection: &Spanned<String>,
-    a_name: &Spanned<String>,
-    b_connection: &Spanned<String>,
-    b_name: &Spanned<String>,
+    a_connection: &Spanned<Name>,
+    a_name: &Spanned<Name>,
+    b_connection: &Spanned<Name>,
+    b_name: &Spanned<Name>,
 ) -> std::cmp::Ordering {
     (&a_connection.value, &a_name.value).cmp(&(&b_connection.value, &b_name.value))
 }
@@ -434,8 +440,8 @@ mod tests {
         }
     }
 
-    fn spanned(s: &str) -> Spanned<String> {
-        Spanned::new(s.to_string(), Span::new(crate::source::FileId(0), 0, 0))
+    fn spanned(s: &str) -> Spanned<Name> {
+        Spanned::new(s.into(), Span::new(crate::source::FileId(0), 0, 0))
     }
 
     /// The plan's order is the names' order, whatever the names share: long common prefixes
@@ -477,8 +483,8 @@ mod tests {
                 for k in ["", "x", "x]", "["] {
                     bindings.push(Binding {
                         id: spanned("id"),
-                        source: s.clone(),
-                        connection: if i % 2 == 0 { "a" } else { "b" }.to_string(),
+                        source: s.as_str().into(),
+                        connection: if i % 2 == 0 { "a" } else { "b" }.into(),
                         destination_type: Spanned::new(
                             DestinationType::Queue,
                             Span::new(crate::source::FileId(0), 0, 0),
@@ -515,13 +521,13 @@ mod tests {
             .bindings
             .iter()
             .map(|&i| &topology.bindings[i as usize])
-            .map(|b| (b.connection.clone(), b.display_name()))
+            .map(|b| (b.connection.to_string(), b.display_name()))
             .collect();
         let mut want: Vec<(String, String)> = topology
             .bindings
             .iter()
             .filter(|b| !b.disabled)
-            .map(|b| (b.connection.clone(), b.display_name()))
+            .map(|b| (b.connection.to_string(), b.display_name()))
             .collect();
         want.sort();
         assert_eq!(bindings, want);

@@ -169,9 +169,9 @@ pub fn topology(t: &Topology) -> TopologyJson {
             .sorted_exchanges()
             .into_iter()
             .map(|e| ExchangeJson {
-                connection: e.connection.value.clone(),
-                name: e.name.value.clone(),
-                kind: e.kind.value.clone(),
+                connection: e.connection.value.to_string(),
+                name: e.name.value.to_string(),
+                kind: e.kind.value.to_string(),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
@@ -182,8 +182,8 @@ pub fn topology(t: &Topology) -> TopologyJson {
             .sorted_queues()
             .into_iter()
             .map(|q| QueueJson {
-                connection: q.connection.value.clone(),
-                name: q.name.value.clone(),
+                connection: q.connection.value.to_string(),
+                name: q.name.value.to_string(),
                 durable: q.durable.value,
                 auto_delete: q.auto_delete.value,
                 arguments: q.arguments.to_json(),
@@ -194,11 +194,11 @@ pub fn topology(t: &Topology) -> TopologyJson {
             .sorted_bindings()
             .into_iter()
             .map(|b| BindingJson {
-                connection: b.connection.clone(),
-                source: b.source.clone(),
-                destination: b.destination.value.clone(),
+                connection: b.connection.to_string(),
+                source: b.source.to_string(),
+                destination: b.destination.value.to_string(),
                 destination_type: b.destination_type.value.as_str(),
-                routing_key: b.routing_key.value.clone(),
+                routing_key: b.routing_key.value.to_string(),
                 arguments: b.arguments.to_json(),
             })
             .collect(),

@@ -13,7 +13,7 @@
 //! socket is refused before it is opened, and it is opened so that it cannot block; a read
 //! stops after [`MAX_FILE_BYTES`], whatever the file's metadata says.
 
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 mod encoding;
@@ -253,6 +253,39 @@ pub struct Discovered {
     pub installs: Vec<InstallReport>,
     /// Canonical paths of the files above.
     seen: HashSet<PathBuf>,
+    canonical: Canonical,
+}
+
+/// Canonical paths (as [`Path::canonicalize`] gives them; a path that cannot be resolved is
+/// its own), each directory's remembered: a path below a known directory costs one `lstat`
+/// instead of a `readlink` for each of its components (a deep tree of modules made
+/// resolving paths most of `lint`'s time on a Magento code base).
+#[derive(Debug, Default)]
+struct Canonical {
+    dirs: HashMap<PathBuf, PathBuf>,
+}
+
+impl Canonical {
+    /// The canonical path of `path`.
+    fn of(&mut self, path: &Path) -> PathBuf {
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+            && !parent.as_os_str().is_empty()
+            && std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_symlink())
+        {
+            return self.dir(parent).join(name);
+        }
+        path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// The canonical path of the directory `dir`, remembered.
+    fn dir(&mut self, dir: &Path) -> PathBuf {
+        if let Some(known) = self.dirs.get(dir) {
+            return known.clone();
+        }
+        let canonical = self.of(dir);
+        self.dirs.insert(dir.to_path_buf(), canonical.clone());
+        canonical
+    }
 }
 
 /// How a Magento install was read: its modules in Magento's order, what was left out.
@@ -307,7 +340,12 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
             read_install(path, &mut out)?;
         } else if meta.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found, &mut HashSet::new())?;
+            walk(
+                path,
+                &mut found,
+                &mut HashSet::default(),
+                &mut out.canonical,
+            )?;
             for file in found {
                 out.add_plain(file);
             }
@@ -337,7 +375,7 @@ impl Discovered {
     /// Whether `file` is met for the first time in this run, by its canonical path (a file
     /// reached twice, through two PATHs or a link, is read once, where it was first met).
     fn first_time(&mut self, file: &Path) -> bool {
-        let key = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+        let key = self.canonical.of(file);
         self.seen.insert(key)
     }
 }
@@ -398,20 +436,26 @@ fn walk(
     dir: &Path,
     out: &mut Vec<PathBuf>,
     visited: &mut HashSet<PathBuf>,
+    canonical: &mut Canonical,
 ) -> Result<(), PathError> {
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    if !visited.insert(canonical) {
+    let here = canonical.dir(dir);
+    if !visited.insert(here.clone()) {
         return Ok(());
     }
     let listing = std::fs::read_dir(dir).map_err(|e| PathError {
         path: dir.display().to_string(),
         reason: io_reason(&e),
     })?;
-    let mut entries: Vec<_> = listing.filter_map(Result::ok).map(|e| e.path()).collect();
+    // The type as the listing gives it (no `lstat` on Linux); an entry gone meanwhile is
+    // left out.
+    let mut entries: Vec<_> = listing
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+        .collect();
     // Sorted by name, except that queue_topology.queues.xml comes right after the
     // queue_topology.xml of its directory (the tool's file adds to Magento's, as in an
     // install), not before it.
-    entries.sort_by_cached_key(|p| {
+    entries.sort_by_cached_key(|(p, _)| {
         let mut key = p.clone().into_os_string();
         if p.file_name().is_some_and(|n| n == QUEUES_FILE) {
             key = p.with_file_name(TOPOLOGY_FILE).into_os_string();
@@ -419,18 +463,17 @@ fn walk(
         }
         key
     });
-    for path in entries {
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let topology = path
-            .file_name()
-            .is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
-        if meta.is_dir() {
-            walk(&path, out, visited)?;
-        } else if meta.file_type().is_symlink() {
+    for (path, kind) in entries {
+        let name = path.file_name();
+        let topology = name.is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
+        if kind.is_dir() {
+            if let Some(name) = name {
+                canonical.dirs.insert(path.clone(), here.join(name));
+            }
+            walk(&path, out, visited, canonical)?;
+        } else if kind.is_symlink() {
             match std::fs::metadata(&path) {
-                Ok(target) if target.is_dir() => walk(&path, out, visited)?,
+                Ok(target) if target.is_dir() => walk(&path, out, visited, canonical)?,
                 // A link to a file, or a dangling one: `read` says what it is.
                 _ if topology => out.push(path),
                 _ => {}
@@ -598,7 +641,13 @@ mod tests {
     fn a_directory_that_cannot_be_listed_is_named() {
         // (Root lists every directory: a missing one stands for an unreadable one.)
         let gone = std::env::temp_dir().join(format!("topology-walk-{}/sub", std::process::id()));
-        let err = walk(&gone, &mut Vec::new(), &mut HashSet::new()).unwrap_err();
+        let err = walk(
+            &gone,
+            &mut Vec::new(),
+            &mut HashSet::default(),
+            &mut Canonical::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.path, gone.display().to_string());
         assert_eq!(err.reason, "no such file or directory");
     }
