@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Arguments, DestinationType, Topology, Value};
+use crate::model::{Arguments, DestinationType, Name, Topology, Value};
 
 pub type ArgMap = BTreeMap<String, Value>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeSpec {
-    pub name: String,
-    pub kind: String,
+    pub name: Name,
+    pub kind: Name,
     pub durable: bool,
     pub auto_delete: bool,
     pub internal: bool,
@@ -35,7 +35,7 @@ impl ExchangeSpec {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueSpec {
-    pub name: String,
+    pub name: Name,
     pub durable: bool,
     pub auto_delete: bool,
     pub arguments: ArgMap,
@@ -102,10 +102,10 @@ pub enum QueueType {
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BindingKey {
-    pub source: String,
-    pub destination: String,
+    pub source: Name,
+    pub destination: Name,
     pub destination_type: DestinationType,
-    pub routing_key: String,
+    pub routing_key: Name,
 }
 
 impl BindingKey {
@@ -179,8 +179,8 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
         at(&mut out, &e.connection.value)
             .exchanges
             .push(ExchangeSpec {
-                name: e.name.value.to_string(),
-                kind: e.kind.value.to_string(),
+                name: e.name.value.clone(),
+                kind: e.kind.value.clone(),
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
@@ -189,7 +189,7 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
     }
     for q in order.queues.iter().map(|&i| &topology.queues[i as usize]) {
         at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value.to_string(),
+            name: q.name.value.clone(),
             durable: q.durable.value,
             auto_delete: q.auto_delete.value,
             arguments: arg_map(&q.arguments),
@@ -203,10 +203,10 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
     {
         at(&mut out, &b.connection).bindings.push(BindingSpec {
             key: BindingKey {
-                source: b.source.to_string(),
-                destination: b.destination.value.to_string(),
+                source: b.source.clone(),
+                destination: b.destination.value.clone(),
                 destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value.to_string(),
+                routing_key: b.routing_key.value.clone(),
             },
             arguments: arg_map(&b.arguments),
         });
@@ -215,9 +215,13 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
 }
 
 fn arg_map(args: &Arguments) -> ArgMap {
-    args.iter()
-        .map(|a| (a.name.value.clone(), a.value.clone()))
-        .collect()
+    // Inserted one by one: a few arguments fill one node (collecting sorts them in a
+    // vector of their own first).
+    let mut map = ArgMap::new();
+    for a in args.iter() {
+        map.insert(a.name.value.clone(), a.value.clone());
+    }
+    map
 }
 
 /// The desired specs of one connection (empty when the topology does not name it).

@@ -79,12 +79,12 @@ impl FakeBroker {
     }
 
     pub fn declare_exchange(&mut self, e: ExchangeSpec) {
-        self.exchanges.insert(e.name.clone(), e);
+        self.exchanges.insert(e.name.to_string(), e);
     }
 
     pub fn declare_queue(&mut self, q: QueueSpec) {
         self.queues.insert(
-            q.name.clone(),
+            q.name.to_string(),
             Queue {
                 spec: q,
                 ready: VecDeque::new(),
@@ -143,8 +143,8 @@ impl FakeBroker {
             }
             match k.destination_type {
                 DestinationType::Queue => {
-                    if !out.contains(&k.destination) {
-                        out.push(k.destination.clone());
+                    if !out.contains(&k.destination.to_string()) {
+                        out.push(k.destination.to_string());
                     }
                 }
                 DestinationType::Exchange => {
@@ -289,13 +289,13 @@ impl FakeBroker {
 
     fn apply_op(&mut self, op: &Op) -> Result<(), OpError> {
         match op {
-            Op::DeclareExchange(e) => match self.exchanges.get(&e.name) {
+            Op::DeclareExchange(e) => match self.exchanges.get(e.name.as_str()) {
                 Some(have) if have != e => {
                     Err(refused(406, "PRECONDITION_FAILED - inequivalent arg"))
                 }
                 Some(_) => Ok(()),
                 None => {
-                    self.exchanges.insert(e.name.clone(), e.clone());
+                    self.exchanges.insert(e.name.to_string(), e.clone());
                     Ok(())
                 }
             },
@@ -308,7 +308,7 @@ impl FakeBroker {
                 });
                 Ok(())
             }
-            Op::DeclareQueue(q) => match self.queues.get(&q.name) {
+            Op::DeclareQueue(q) => match self.queues.get(q.name.as_str()) {
                 Some(have) => {
                     self.check_quorum(&have.spec)?;
                     if have.spec.same_definition(q) {
@@ -326,10 +326,12 @@ impl FakeBroker {
             Op::Bind(b) => {
                 let k = &b.key;
                 let dest_exists = match k.destination_type {
-                    DestinationType::Queue => self.queues.contains_key(&k.destination),
-                    DestinationType::Exchange => self.exchanges.contains_key(&k.destination),
+                    DestinationType::Queue => self.queues.contains_key(k.destination.as_str()),
+                    DestinationType::Exchange => {
+                        self.exchanges.contains_key(k.destination.as_str())
+                    }
                 };
-                if !self.exchanges.contains_key(&k.source) || !dest_exists {
+                if !self.exchanges.contains_key(k.source.as_str()) || !dest_exists {
                     return Err(refused(404, "NOT_FOUND"));
                 }
                 self.bind(b.clone());
@@ -481,7 +483,7 @@ impl Executor for FakeBroker {
         bindings: &[BindingSpec],
     ) -> Result<(), OpError> {
         self.step()?;
-        self.apply_op(&Op::DeleteExchange(spec.name.clone()))?;
+        self.apply_op(&Op::DeleteExchange(spec.name.to_string()))?;
         self.step()?;
         self.apply_op(&Op::DeclareExchange(spec.clone()))?;
         for b in bindings {

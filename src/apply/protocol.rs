@@ -178,7 +178,7 @@ async fn move_bindings<E: Executor>(ex: &mut E, from: &str, to: &str) -> Result<
     let bindings = ex.queue_bindings(from).await?;
     for b in &bindings {
         let mut moved = b.clone();
-        moved.key.destination = to.to_string();
+        moved.key.destination = to.into();
         ex.run(&Op::Bind(moved)).await?;
         ex.run(&Op::Unbind(b.clone())).await?;
     }
@@ -253,7 +253,7 @@ fn mark_scratch(arguments: &mut crate::spec::ArgMap, of: &str) {
 /// by declaring it under a scratch name, then deleting that empty, unbound queue.
 async fn try_definition<E: Executor>(ex: &mut E, new: &QueueSpec) -> Result<(), Failure> {
     let mut check = new.clone();
-    check.name = record::record_name("topology.check.", &new.name);
+    check.name = record::record_name("topology.check.", &new.name).into();
     mark_scratch(&mut check.arguments, &new.name);
     let doing = format!(
         "declaring the new definition of `{}` (as `{}`)",
@@ -538,11 +538,11 @@ pub async fn replace_exchange<E: Executor>(
     }
     // The new definition is tried under a scratch name before anything is deleted.
     let mut check = new.clone();
-    check.name = record::record_name("topology.check.", name);
+    check.name = record::record_name("topology.check.", name).into();
     mark_scratch(&mut check.arguments, name);
     // A scratch exchange an interrupted run left (perhaps with another definition) goes
     // first; nothing is ever bound to it.
-    match ex.run(&Op::DeleteExchange(check.name.clone())).await {
+    match ex.run(&Op::DeleteExchange(check.name.to_string())).await {
         Err(e) if !e.is_not_found() => {
             return Err(refused_before(
                 e,
@@ -559,7 +559,7 @@ pub async fn replace_exchange<E: Executor>(
                 &format!("declaring the new definition of exchange `{name}`"),
             )
         })?;
-    ex.run(&Op::DeleteExchange(check.name.clone()))
+    ex.run(&Op::DeleteExchange(check.name.to_string()))
         .await
         .map_err(|e| {
             refused_before(

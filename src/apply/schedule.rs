@@ -153,7 +153,7 @@ pub fn schedule<'a>(changes: &[&'a Change], have: &ConnectionSpecs) -> Vec<Task<
             }
             None => deletes.push(Task::DeleteQueue {
                 change: c,
-                name: q.name.clone(),
+                name: q.name.to_string(),
             }),
         }
     }
@@ -175,7 +175,7 @@ pub fn schedule<'a>(changes: &[&'a Change], have: &ConnectionSpecs) -> Vec<Task<
     }
     tasks.extend(deletes);
     tasks.push(batch(select(E, Action::Delete), |e| match e {
-        Entity::Exchange(x) => Some(Op::DeleteExchange(x.name.clone())),
+        Entity::Exchange(x) => Some(Op::DeleteExchange(x.name.to_string())),
         _ => None,
     }));
     tasks.retain(|t| !matches!(t, Task::Batch(items) if items.is_empty()));

@@ -482,7 +482,7 @@ pub async fn probe(
                 }
             }
         };
-        exchanges.insert(e.name.clone(), result);
+        exchanges.insert(e.name.to_string(), result);
     }
     let mut queues = HashMap::new();
     for q in &want.queues {
@@ -505,7 +505,7 @@ pub async fn probe(
                 }
             }
         };
-        queues.insert(q.name.clone(), result);
+        queues.insert(q.name.to_string(), result);
     }
     Ok(Probed { exchanges, queues })
 }

@@ -232,7 +232,7 @@ impl Executor for LiveBroker<'_> {
         self.on_channel(
             &format!("replacing exchange `{}`", spec.name),
             |ch| async move {
-                amqp::run_op(&ch, &Op::DeleteExchange(spec2.name.clone())).await?;
+                amqp::run_op(&ch, &Op::DeleteExchange(spec2.name.to_string())).await?;
                 amqp::run_op(&ch, &Op::DeclareExchange(spec2)).await?;
                 for b in bindings2 {
                     amqp::run_op(&ch, &Op::Bind(b)).await?;

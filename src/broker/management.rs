@@ -241,8 +241,8 @@ impl<'de> Deserialize<'de> for Argument {
 impl ExchangeDef {
     pub fn into_spec(self) -> ExchangeSpec {
         ExchangeSpec {
-            name: self.name,
-            kind: self.kind,
+            name: self.name.into(),
+            kind: self.kind.into(),
             durable: self.durable,
             auto_delete: self.auto_delete,
             internal: self.internal,
@@ -254,7 +254,7 @@ impl ExchangeDef {
 impl QueueDef {
     pub fn into_spec(self) -> QueueSpec {
         QueueSpec {
-            name: self.name,
+            name: self.name.into(),
             durable: self.durable,
             auto_delete: self.auto_delete,
             arguments: self.arguments,
@@ -267,14 +267,14 @@ impl BindingDef {
     pub fn into_spec(self) -> BindingSpec {
         BindingSpec {
             key: BindingKey {
-                source: self.source,
-                destination: self.destination,
+                source: self.source.into(),
+                destination: self.destination.into(),
                 destination_type: if self.destination_type == "exchange" {
                     DestinationType::Exchange
                 } else {
                     DestinationType::Queue
                 },
-                routing_key: self.routing_key,
+                routing_key: self.routing_key.into(),
             },
             arguments: self.arguments,
         }
@@ -682,11 +682,11 @@ mod tests {
         );
         let names = |v: Vec<String>| v.join(",");
         assert_eq!(
-            names(specs.exchanges.iter().map(|x| x.name.clone()).collect()),
+            names(specs.exchanges.iter().map(|x| x.name.to_string()).collect()),
             "e"
         );
         assert_eq!(
-            names(specs.queues.iter().map(|q| q.name.clone()).collect()),
+            names(specs.queues.iter().map(|q| q.name.to_string()).collect()),
             "q,qq"
         );
         assert_eq!(specs.queues[1].queue_type(), crate::spec::QueueType::Quorum);

@@ -252,7 +252,7 @@ async fn read_usage(
         {
             q.usage = Usage {
                 messages: Some(u64::from(ready)),
-                unacked: unacked.get(&q.name).copied().flatten(),
+                unacked: unacked.get(q.name.as_str()).copied().flatten(),
                 consumers: Some(u64::from(consumers)),
             };
         }

@@ -67,12 +67,12 @@ impl Record {
         let target = text(FOR)?.to_string();
         match text(KIND)? {
             HOLDING => Some(Record::Holding {
-                holding: q.name.clone(),
+                holding: q.name.to_string(),
                 old: queue_from_json(&target, &json(SPEC)?),
                 queue: target,
             }),
             EXCHANGE_RESTORE => Some(Record::ExchangeRestore {
-                record: q.name.clone(),
+                record: q.name.to_string(),
                 old: exchange_from_json(&target, &json(SPEC)?),
                 bindings: json(BINDINGS)?
                     .as_array()?
@@ -89,7 +89,7 @@ impl Record {
     pub fn holding_for(old: &QueueSpec) -> Record {
         Record::Holding {
             holding: record_name("topology.holding.", &old.name),
-            queue: old.name.clone(),
+            queue: old.name.to_string(),
             old: QueueSpec {
                 usage: Usage::default(),
                 ..old.clone()
@@ -101,7 +101,7 @@ impl Record {
     pub fn exchange_restore(old: &ExchangeSpec, bindings: Vec<BindingSpec>) -> Record {
         Record::ExchangeRestore {
             record: record_name("topology.restore.", &old.name),
-            exchange: old.name.clone(),
+            exchange: old.name.to_string(),
             old: old.clone(),
             bindings,
         }
@@ -141,7 +141,7 @@ impl Record {
             arguments.insert("x-queue-type".into(), Value::Str("quorum".into()));
         }
         QueueSpec {
-            name: self.queue_name().to_string(),
+            name: self.queue_name().into(),
             durable: true,
             auto_delete: false,
             arguments,
@@ -202,7 +202,7 @@ fn queue_json(q: &QueueSpec) -> serde_json::Value {
 
 fn queue_from_json(name: &str, v: &serde_json::Value) -> QueueSpec {
     QueueSpec {
-        name: name.to_string(),
+        name: name.into(),
         durable: v["durable"].as_bool().unwrap_or(true),
         auto_delete: v["auto_delete"].as_bool().unwrap_or(false),
         arguments: args_from_json(&v["arguments"]),
@@ -217,8 +217,8 @@ fn exchange_json(e: &ExchangeSpec) -> serde_json::Value {
 
 fn exchange_from_json(name: &str, v: &serde_json::Value) -> ExchangeSpec {
     ExchangeSpec {
-        name: name.to_string(),
-        kind: v["type"].as_str().unwrap_or("topic").to_string(),
+        name: name.into(),
+        kind: v["type"].as_str().unwrap_or("topic").into(),
         durable: v["durable"].as_bool().unwrap_or(true),
         auto_delete: v["auto_delete"].as_bool().unwrap_or(false),
         internal: v["internal"].as_bool().unwrap_or(false),
@@ -235,14 +235,14 @@ fn binding_json(b: &BindingSpec) -> serde_json::Value {
 fn binding_from_json(v: &serde_json::Value) -> Option<BindingSpec> {
     Some(BindingSpec {
         key: BindingKey {
-            source: v["source"].as_str()?.to_string(),
-            destination: v["destination"].as_str()?.to_string(),
+            source: v["source"].as_str()?.into(),
+            destination: v["destination"].as_str()?.into(),
             destination_type: if v["destination_type"] == "exchange" {
                 DestinationType::Exchange
             } else {
                 DestinationType::Queue
             },
-            routing_key: v["routing_key"].as_str()?.to_string(),
+            routing_key: v["routing_key"].as_str()?.into(),
         },
         arguments: args_from_json(&v["arguments"]),
     })

@@ -162,7 +162,7 @@ pub fn select(connection: &str, specs: ConnectionSpecs) -> ImportedConnection {
         .count();
     let mut non_topic: BTreeMap<String, usize> = BTreeMap::new();
     for e in c.specs.exchanges.iter().filter(|e| e.kind != "topic") {
-        *non_topic.entry(e.kind.clone()).or_default() += 1;
+        *non_topic.entry(e.kind.to_string()).or_default() += 1;
     }
     c.non_topic = non_topic;
     // A queue is inferred from a binding to it (durable, not auto-delete, with the binding's

@@ -422,8 +422,8 @@ pub(super) fn compare_exchange(b: &ExchangeSpec, o: &ExchangeSpec) -> (Action, V
         vec![
             (
                 "type",
-                Value::Str(b.kind.clone()),
-                Value::Str(o.kind.clone()),
+                Value::Str(b.kind.to_string()),
+                Value::Str(o.kind.to_string()),
             ),
             ("durable", Value::Bool(b.durable), Value::Bool(o.durable)),
             (

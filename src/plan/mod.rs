@@ -218,7 +218,14 @@ pub fn plan(
             &mut unmanaged,
         );
     }
-    changes.sort_by(|a, b| in_plan_order((&a.entity, &a.connection), (&b.entity, &b.connection)));
+    // Nearly always in order already (each connection's specs are sorted): checked first,
+    // as a sort would take a buffer of half the changes even then.
+    let order = |a: &Change, b: &Change| {
+        in_plan_order((&a.entity, &a.connection), (&b.entity, &b.connection))
+    };
+    if !changes.is_sorted_by(|a, b| order(a, b).is_le()) {
+        changes.sort_by(order);
+    }
     unmanaged.sort_by(|a, b| in_plan_order((&a.entity, &a.connection), (&b.entity, &b.connection)));
     Plan { changes, unmanaged }
 }

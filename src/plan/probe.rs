@@ -45,12 +45,12 @@ pub(super) fn plan_probed(
     for e in &want.exchanges {
         push(
             Entity::Exchange(e.clone()),
-            probed.exchanges.get(&e.name),
+            probed.exchanges.get(e.name.as_str()),
             None,
         );
     }
     for q in &want.queues {
-        let (probe, usage) = match probed.queues.get(&q.name) {
+        let (probe, usage) = match probed.queues.get(q.name.as_str()) {
             Some((p, u)) => (Some(p), Some(*u)),
             None => (None, None),
         };

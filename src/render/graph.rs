@@ -121,7 +121,7 @@ impl<'a> ClusterBuilder<'a> {
             builder.declare(
                 DestinationType::Exchange,
                 &e.name,
-                vec![e.name.clone(), e.kind.clone()],
+                vec![e.name.to_string(), e.kind.to_string()],
             );
         }
         for q in &specs.queues {
@@ -138,7 +138,7 @@ impl<'a> ClusterBuilder<'a> {
             self.edges.push(Edge {
                 from,
                 to,
-                label: b.key.routing_key.clone(),
+                label: b.key.routing_key.to_string(),
                 route: Route::Binding,
             });
         }
@@ -253,7 +253,7 @@ impl<'a> ClusterBuilder<'a> {
 
 /// A queue's label: its name, its type unless classic, its message TTL.
 fn queue_lines(q: &QueueSpec) -> Vec<String> {
-    let mut lines = vec![q.name.clone()];
+    let mut lines = vec![q.name.to_string()];
     if let Some(Value::Str(kind)) = q.arguments.get("x-queue-type")
         && kind != "classic"
     {

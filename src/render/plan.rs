@@ -126,6 +126,51 @@ fn details(out: &mut String, change: &Change) {
     }
 }
 
+/// The lines of one change: its own, what differs, and why.
+fn change_lines(out: &mut String, paint: &Paint, kind: EntityKind, c: &Change) {
+    if c.action == Action::Unchanged {
+        say!(*out, "      = {} {}", kind.as_str(), Label(&c.entity));
+        return;
+    }
+    let (sym, code) = symbol(c.action);
+    paint.line_with(out, code, |out| {
+        for part in ["  ", sym, " ", kind.as_str(), " "] {
+            out.push_str(part);
+        }
+        let _ = write_label(out, &c.entity);
+        out.push_str(&headline(c));
+    });
+    details(out, c);
+    if let Some(reason) = &c.reason
+        && !matches!(c.action, Action::Create | Action::Unverified)
+    {
+        say!(*out, "            # {reason}");
+    }
+}
+
+/// Lists from this many changes are written by two threads, a half each.
+const PARALLEL_FROM: usize = 20_000;
+
+/// `write` of each item, in order, appended to `out`: the second half written on a thread
+/// of its own when there are many (a plan of a million bindings is mostly this).
+fn lines_in_parallel<T: Sync>(
+    out: &mut String,
+    items: &[T],
+    write: impl Fn(&mut String, &T) + Sync,
+) {
+    if items.len() < PARALLEL_FROM {
+        items.iter().for_each(|item| write(out, item));
+        return;
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    let mut rest = String::with_capacity(second.len() * 96);
+    std::thread::scope(|scope| {
+        scope.spawn(|| second.iter().for_each(|item| write(&mut rest, item)));
+        first.iter().for_each(|item| write(out, item));
+    });
+    out.push_str(&rest);
+}
+
 /// What a replace or delete touches, on the change's own line:
 /// `(replace: x-message-ttl 30000 → 60000; 1,204 messages will be moved, 0 consumers)`.
 fn headline(c: &Change) -> String {
@@ -310,27 +355,10 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
                 continue;
             }
             say!(out, "  {}", plural_kind(kind));
-            for c in of_kind {
-                listed += 1;
-                if c.action == Action::Unchanged {
-                    say!(out, "      = {} {}", kind.as_str(), Label(&c.entity));
-                    continue;
-                }
-                let (sym, code) = symbol(c.action);
-                paint.line_with(&mut out, code, |out| {
-                    for part in ["  ", sym, " ", kind.as_str(), " "] {
-                        out.push_str(part);
-                    }
-                    let _ = write_label(out, &c.entity);
-                    out.push_str(&headline(c));
-                });
-                details(&mut out, c);
-                if let Some(reason) = &c.reason
-                    && !matches!(c.action, Action::Create | Action::Unverified)
-                {
-                    say!(out, "            # {reason}");
-                }
-            }
+            listed += of_kind.len();
+            lines_in_parallel(&mut out, &of_kind, |out, c| {
+                change_lines(out, &paint, kind, c)
+            });
         }
         let unchanged = changes
             .iter()
