@@ -97,7 +97,7 @@ fn undeclared(exchange: &str, role: &str, users: &[(&str, Span)]) -> Diagnostic 
     let others = match users.len() - 1 {
         0 => String::new(),
         1 => format!(" (also named by `{}`)", users[1].0),
-        n => format!(" (also named by {n} more)"),
+        n => format!(" (also named by {} more)", crate::text::thousands(n as u64)),
     };
     Diagnostic::warning(
         Code::UndeclaredExchange,
@@ -153,5 +153,25 @@ fn undeclared_destination(cx: &Context, b: &Binding, out: &mut Vec<Diagnostic>) 
             .with_label(b.destination.span, "not declared in any file")
             .with_help("RabbitMQ answers 404 NOT_FOUND to the bind unless the exchange already exists"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    /// Counts of users read like every other count (a thousands separator).
+    #[test]
+    fn many_users_are_counted_with_a_separator() {
+        let users: Vec<(&str, Span)> = (0..1_235)
+            .map(|_| ("q", Span::new(FileId(0), 0, 1)))
+            .collect();
+        let d = undeclared("dlx", "dead-letter exchange", &users);
+        assert!(
+            d.message.ends_with("(also named by 1,234 more)"),
+            "{}",
+            d.message
+        );
     }
 }
