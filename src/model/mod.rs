@@ -145,18 +145,40 @@ impl Topology {
         names
     }
 
-    /// Exchanges sorted by (connection, name).
+    /// Exchanges sorted by (connection, name), as the plan lists them.
     pub fn sorted_exchanges(&self) -> Vec<&Exchange> {
-        let mut v: Vec<_> = self.exchanges.iter().collect();
-        v.sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
-        v
+        let order = self.exchange_order(&self.ranks());
+        order.iter().map(|&i| &self.exchanges[i as usize]).collect()
     }
 
-    /// Queues sorted by (connection, name).
+    /// Queues sorted by (connection, name), as the plan lists them.
     pub fn sorted_queues(&self) -> Vec<&Queue> {
-        let mut v: Vec<_> = self.queues.iter().collect();
-        v.sort_by(|a, b| by_connection_and_name(&a.connection, &a.name, &b.connection, &b.name));
-        v
+        let order = self.queue_order(&self.ranks());
+        order.iter().map(|&i| &self.queues[i as usize]).collect()
+    }
+
+    /// Each connection's rank: its place in [`Topology::connections`].
+    fn ranks(&self) -> impl Fn(&str) -> u32 {
+        let connections = self.connections();
+        move |connection: &str| {
+            connections
+                .binary_search_by(|c| c.as_str().cmp(connection))
+                .unwrap_or(0) as u32
+        }
+    }
+
+    fn exchange_order(&self, rank: &impl Fn(&str) -> u32) -> Vec<u32> {
+        let e = &self.exchanges;
+        by_connection_and_name(e.len(), |i| {
+            (rank(&e[i].connection.value), &e[i].name.value)
+        })
+    }
+
+    fn queue_order(&self, rank: &impl Fn(&str) -> u32) -> Vec<u32> {
+        let q = &self.queues;
+        by_connection_and_name(q.len(), |i| {
+            (rank(&q[i].connection.value), &q[i].name.value)
+        })
     }
 
     /// Enabled bindings sorted by (connection, source, destination, routing key).
@@ -170,33 +192,9 @@ impl Topology {
     /// (connection, name), enabled bindings by connection then name (`source -> destination
     /// [routing key]`, compared as that string; bindings of the same name by their parts).
     pub fn plan_order(&self) -> Order {
-        let connections = self.connections();
-        let rank = |connection: &str| {
-            connections
-                .binary_search_by(|c| c.as_str().cmp(connection))
-                .unwrap_or(0) as u32
-        };
-        let by_name = |names: Vec<(&str, &str)>| {
-            sorted_by_name(
-                names.len(),
-                |i| rank(names[i].0),
-                |i| [names[i].1],
-                |_| true,
-                |a, b| names[a].1.cmp(names[b].1),
-            )
-        };
-        let exchanges = by_name(
-            self.exchanges
-                .iter()
-                .map(|e| (e.connection.value.as_str(), e.name.value.as_str()))
-                .collect(),
-        );
-        let queues = by_name(
-            self.queues
-                .iter()
-                .map(|q| (q.connection.value.as_str(), q.name.value.as_str()))
-                .collect(),
-        );
+        let rank = self.ranks();
+        let exchanges = self.exchange_order(&rank);
+        let queues = self.queue_order(&rank);
         let b = &self.bindings;
         let bindings = sorted_by_name(
             b.len(),
@@ -390,13 +388,15 @@ pub fn cmp_concat(a: &[&str], b: &[&str]) -> std::cmp::Ordering {
     }
 }
 
-fn by_connection_and_name(
-    a_connection: &Spanned<Name>,
-    a_name: &Spanned<Name>,
-    b_connection: &Spanned<Name>,
-    b_name: &Spanned<Name>,
-) -> std::cmp::Ordering {
-    (&a_connection.value, &a_name.value).cmp(&(&b_connection.value, &b_name.value))
+/// The positions `0..len` by (connection rank, name), as `key` gives them.
+fn by_connection_and_name<'a>(len: usize, key: impl Fn(usize) -> (u32, &'a str)) -> Vec<u32> {
+    sorted_by_name(
+        len,
+        |i| key(i).0,
+        |i| [key(i).1],
+        |_| true,
+        |a, b| key(a).1.cmp(key(b).1),
+    )
 }
 
 fn binding_key(b: &Binding) -> (&str, &str, &str, &str, DestinationType) {
