@@ -129,10 +129,7 @@ impl BindingSpec {
     }
 
     pub fn display_name(&self) -> String {
-        format!(
-            "{} -> {} [{}]",
-            self.key.source, self.key.destination, self.key.routing_key
-        )
+        crate::model::binding_name(self.key.parts()).concat()
     }
 }
 

@@ -115,10 +115,7 @@ impl Binding {
 
     /// The contract's display name: `source -> destination [routing_key]`.
     pub fn display_name(&self) -> String {
-        format!(
-            "{} -> {} [{}]",
-            self.source, self.destination.value, self.routing_key.value
-        )
+        binding_name(self.name_parts()).concat()
     }
 }
 
