@@ -171,7 +171,7 @@ pub(crate) fn load_files_beside<R: Send>(
     paths: &[PathBuf],
     beside: impl FnOnce(&crate::model::Topology) -> R + Send,
 ) -> Result<(Loaded, R), Error> {
-    load_beside(paths, &load_options(cli), beside)
+    load_with_beside(paths, &load_options(cli), beside)
 }
 
 /// Loads `paths` (the current directory when none, unless a Magento root is given) with
@@ -180,10 +180,11 @@ pub(crate) fn load_with(
     paths: &[PathBuf],
     options: &crate::load::Options,
 ) -> Result<Loaded, Error> {
-    load_beside(paths, options, |_| ()).map(|(loaded, ())| loaded)
+    load_with_beside(paths, options, |_| ()).map(|(loaded, ())| loaded)
 }
 
-fn load_beside<R: Send>(
+/// [`load_with`], with `beside` run on the topology while lint runs.
+pub(crate) fn load_with_beside<R: Send>(
     paths: &[PathBuf],
     options: &crate::load::Options,
     beside: impl FnOnce(&crate::model::Topology) -> R + Send,
@@ -217,11 +218,6 @@ pub(crate) fn print_diagnostics(cli: &Cli, loaded: &Loaded) {
         let color = use_color(cli, Stream::Stderr);
         err(&render::diagnostics::render(shown, &loaded.sources, color));
     }
-}
-
-/// The desired specs of every connection the topology names.
-pub(crate) fn desired(loaded: &Loaded) -> BTreeMap<String, spec::ConnectionSpecs> {
-    spec::desired_by_connection(&loaded.topology)
 }
 
 /// The brokers' side of a run: URLs, and what the brokers hold (None offline).

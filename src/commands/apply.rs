@@ -24,7 +24,7 @@ use crate::diagnostic::Tally;
 use crate::error::{Error, Outcome};
 use crate::plan::{Action, Change, EntityKind, Plan};
 use crate::saved::SavedPlan;
-use crate::spec::ConnectionSpecs;
+use crate::spec::{self, ConnectionSpecs};
 use crate::text::count;
 
 /// Runs `apply`.
@@ -33,12 +33,13 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
         Some(path) => Some(read_saved(path, args)?),
         None => None,
     };
-    let loaded = match &saved {
+    // The specs are made while lint runs, as for `plan`.
+    let (loaded, desired) = match &saved {
         Some(saved) => {
             let (paths, options) = saved.load_options();
-            app::load_with(&paths, &options)?
+            app::load_with_beside(&paths, &options, spec::desired_by_connection)?
         }
-        None => app::load_files(cli, &args.paths)?,
+        None => app::load_files_beside(cli, &args.paths, spec::desired_by_connection)?,
     };
     if let (Some(saved), Some(path)) = (&saved, &args.plan)
         && let Some(why) = saved.files_changed(&crate::saved::digests(&loaded))
@@ -57,7 +58,6 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
         }
         return Err(refused);
     }
-    let desired = app::desired(&loaded);
     let mut broker_args = args.broker.clone();
     if let Some(saved) = &saved {
         broker_args.prune = saved.prune;
