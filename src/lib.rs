@@ -1,15 +1,17 @@
 //! `topology`: provisions RabbitMQ from Magento-style `queue_topology.xml` files.
 //!
 //! The pipeline, one stage per module, each knowing nothing of later ones:
-//! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations) →
+//! [`source`] (read) → [`syntax`] (XML tree) → [`schema`] (per-file declarations, their
+//! [`arguments`] typed) →
 //! [`model`] (merged topology) → [`lint`] (diagnostics) → [`plan`] (changes, pure) →
 //! `apply` (AMQP). [`render`] turns diagnostics, plans and the topology into text.
 //! [`commands`] is the top floor, one file a command; [`app`] is what they share (redacted
-//! output, loading, the brokers of a session); [`error`] is how a command ends, and the
+//! output, loading); [`error`] is how a command ends, and the
 //! contract's table of exit codes.
 
 pub mod app;
 pub mod apply;
+pub mod arguments;
 pub mod broker;
 pub mod cli;
 pub mod commands;

@@ -9,10 +9,32 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::arguments::{Argument, Arguments, Value};
 use crate::diagnostic::{Code, Diagnostic, suggest};
-use crate::model::{Argument, Arguments, DestinationType, Name, Value};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Attr, Document, Element};
+
+/// A name in the model (of an exchange, a queue, a connection; a binding's id, topic and
+/// destination; an exchange's type): 16 bytes, held inline up to 15 bytes, shared rather
+/// than copied when cloned (an inferred queue shares its binding's destination). A topology
+/// of 100,000 bindings holds half a million of them.
+pub type Name = ecow::EcoString;
+
+/// What a binding's destination is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DestinationType {
+    Queue,
+    Exchange,
+}
+
+impl DestinationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationType::Queue => "queue",
+            DestinationType::Exchange => "exchange",
+        }
+    }
+}
 
 /// An `<exchange>` as one file wrote it.
 #[derive(Clone, Debug)]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::plan_failure;
+use super::session::Session;
 use crate::app::{self, err, out};
 use crate::apply::{self, Ending, Status, Step};
 use crate::broker::ConnectionState;
@@ -62,13 +63,13 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
     if let Some(saved) = &saved {
         broker_args.prune = saved.prune;
     }
-    let brokers = app::read_brokers(&broker_args, &desired, &loaded.installs, false)?;
-    let Some(snapshot) = &brokers.snapshot else {
+    let session = Session::open(&broker_args, &desired, &loaded.installs, false)?;
+    let Some(snapshot) = &session.snapshot else {
         return Err(Error::usage(
             "apply needs a broker: give --connection NAME=URL (or TOPOLOGY_CONNECTION_<NAME>)",
         ));
     };
-    let plan = app::make_plan(desired, &brokers, broker_args.prune);
+    let plan = session.plan(desired, broker_args.prune);
     if let (Some(saved), Some(path)) = (&saved, &args.plan)
         && let Some(why) = saved.stale(&crate::saved::changes(&plan))
     {
@@ -98,7 +99,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
     let mut steps = Vec::new();
     let mut ending = Ending::Done;
     let nothing = ConnectionSpecs::default();
-    for ep in &brokers.endpoints {
+    for ep in &session.endpoints {
         let (have, live) = match snapshot.states.get(&ep.name) {
             Some(ConnectionState::Live(h)) => (h, true),
             _ => (&nothing, false),
@@ -112,8 +113,8 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> Result<Outcome, Error> {
         if changes.is_empty() {
             continue;
         }
-        let tls = brokers.tls.for_connection(&ep.name);
-        let rt = rt.get_or_insert_with(app::runtime);
+        let tls = session.tls.for_connection(&ep.name);
+        let rt = rt.get_or_insert_with(super::session::runtime);
         let result = rt.block_on(async {
             let conn = amqp::connect(ep, tls, timeout).await?;
             let api = if live {

@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<Outcome, Error> {
         return Err(Error::Invalid);
     }
     let names: Vec<String> = specs.keys().cloned().collect();
-    let not_provisioned = app::not_provisioned(&names, &loaded.installs);
+    let not_provisioned = super::session::not_provisioned(&names, &loaded.installs);
     let text = match args.format {
         ExportFormat::Definitions => {
             definitions(args, &loaded.default_connection, specs, &not_provisioned)

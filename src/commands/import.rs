@@ -11,11 +11,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::app::{err, out, runtime};
+use super::session::runtime;
+use crate::app::{err, out};
+use crate::arguments::php::{PhpInt, is_php_numeric, php_int};
 use crate::broker::{TlsSet, Urls, read_vhost, record, tls};
 use crate::cli::{Cli, ImportArgs};
 use crate::error::{Error, Outcome};
-use crate::model::values::{PhpInt, is_php_numeric, php_int};
 use crate::model::{DestinationType, Value};
 use crate::render::topology_xml::{self, Import, ImportedConnection, xml_can_carry};
 use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs};

@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod lint;
 pub mod plan;
+pub mod session;
 
 use std::ffi::OsString;
 use std::sync::atomic::Ordering;

@@ -4,9 +4,9 @@
 //! are pending, 64/69 when a broker cannot be asked.
 
 use super::plan_failure;
+use super::session::Session;
 use crate::app::{
-    load_files_beside, load_options, make_plan, out, out_streamed, print_diagnostics, read_brokers,
-    use_color,
+    load_files_beside, load_options, out, out_streamed, print_diagnostics, use_color,
 };
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
@@ -24,7 +24,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
     let has_errors = tally.errors > 0;
     // A topology with errors is never sent to a broker: plan shows it offline.
     let offline = args.offline || has_errors;
-    let brokers = match read_brokers(&args.broker, &desired, &loaded.installs, offline) {
+    let session = match Session::open(&args.broker, &desired, &loaded.installs, offline) {
         Ok(b) => b,
         Err(e) => {
             if args.format == PlanFormat::Json {
@@ -34,8 +34,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
             return Err(e);
         }
     };
-    let offline = brokers.snapshot.is_none();
-    let the_plan = make_plan(desired, &brokers, args.broker.prune);
+    let offline = session.snapshot.is_none();
+    let the_plan = session.plan(desired, args.broker.prune);
     if let Some(path) = &args.out {
         let saved = crate::saved::SavedPlan::new(
             &the_plan,
@@ -61,8 +61,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
             let context = render::markdown::Context {
                 diagnostics: &loaded.diagnostics,
                 sources: &loaded.sources,
-                connections: &brokers.urls.masked(),
-                modes: brokers.snapshot.as_ref().map(|s| &s.modes),
+                connections: &session.urls.masked(),
+                modes: session.snapshot.as_ref().map(|s| &s.modes),
             };
             out(&render::markdown::render(&the_plan, &context, &options));
         }
@@ -84,11 +84,11 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
                     out(&render::plan::install(install));
                 }
             }
-            if let Some(snapshot) = &brokers.snapshot {
+            if let Some(snapshot) = &session.snapshot {
                 out(&render::plan::read_modes(&snapshot.modes));
             }
             if offline {
-                let why = if has_errors && !args.offline && !brokers.endpoints.is_empty() {
+                let why = if has_errors && !args.offline && !session.endpoints.is_empty() {
                     "the topology has errors, so no broker was asked"
                 } else {
                     "offline: no broker asked"
@@ -97,7 +97,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
             }
             out(&render::plan::render(
                 &the_plan,
-                &brokers.urls.masked(),
+                &session.urls.masked(),
                 &options,
             ));
         }

@@ -14,13 +14,13 @@
 //!   replaces it. The same name on two connections is reported (`queue-in-two-connections`).
 //! - Every argument value that is numeric in PHP's sense is sent as PHP's `(int)` of it,
 //!   whatever its name and `xsi:type`, as Magento does (`string-as-integer` where a string
-//!   becomes an integer or the value changes; see [`crate::model::values`]).
+//!   becomes an integer or the value changes; see [`crate::arguments::php`]).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::arguments::php::{PhpInt, php_int};
 use crate::communication::{SyncTopics, response_queue_name};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::values::{PhpInt, php_int};
 use crate::model::{
     Arguments, Binding, DestinationType, Exchange, Name, Origin, Queue, Topology, Value,
 };

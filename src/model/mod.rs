@@ -5,36 +5,14 @@
 //! keeping the [`Span`] of the file and attribute that gave it, so that a diagnostic about
 //! a merged entity points at the place at fault.
 
-pub mod arguments;
 pub mod merge;
-pub mod values;
 
 use crate::source::{Span, Spanned};
 
-pub use arguments::{Argument, Arguments, Value};
+pub use crate::arguments::{Argument, Arguments, Value};
+pub use crate::schema::{DestinationType, Name};
 
-/// A name in the model (of an exchange, a queue, a connection; a binding's id, topic and
-/// destination; an exchange's type): 16 bytes, held inline up to 15 bytes, shared rather
-/// than copied when cloned (an inferred queue shares its binding's destination). A topology
-/// of 100,000 bindings holds half a million of them.
-pub type Name = ecow::EcoString;
 pub use merge::{MergeInput, merge};
-
-/// What a binding's destination is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DestinationType {
-    Queue,
-    Exchange,
-}
-
-impl DestinationType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DestinationType::Queue => "queue",
-            DestinationType::Exchange => "exchange",
-        }
-    }
-}
 
 /// An exchange after merging, defaults applied.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{Topology, Value};
+use crate::model::{Arguments, Topology, Value};
 use crate::plan::{Action, Change, Entity, Plan};
 use crate::source::Sources;
 
@@ -23,42 +23,76 @@ pub struct DiagnosticJson<'a> {
 }
 
 #[derive(Serialize)]
-pub struct ExchangeJson {
-    pub connection: String,
-    pub name: String,
+pub struct ExchangeJson<'a> {
+    pub connection: &'a str,
+    pub name: &'a str,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'a str,
     pub durable: bool,
     pub auto_delete: bool,
     pub internal: bool,
-    pub arguments: serde_json::Map<String, serde_json::Value>,
+    pub arguments: ArgumentsJson<'a>,
 }
 
 #[derive(Serialize)]
-pub struct QueueJson {
-    pub connection: String,
-    pub name: String,
+pub struct QueueJson<'a> {
+    pub connection: &'a str,
+    pub name: &'a str,
     pub durable: bool,
     pub auto_delete: bool,
-    pub arguments: serde_json::Map<String, serde_json::Value>,
+    pub arguments: ArgumentsJson<'a>,
     pub origin: &'static str,
 }
 
 #[derive(Serialize)]
-pub struct BindingJson {
-    pub connection: String,
-    pub source: String,
-    pub destination: String,
+pub struct BindingJson<'a> {
+    pub connection: &'a str,
+    pub source: &'a str,
+    pub destination: &'a str,
     pub destination_type: &'static str,
-    pub routing_key: String,
-    pub arguments: serde_json::Map<String, serde_json::Value>,
+    pub routing_key: &'a str,
+    pub arguments: ArgumentsJson<'a>,
 }
 
+/// The merged topology, borrowed from the model: written as it is serialized, no copy of
+/// a name or an argument made.
 #[derive(Serialize)]
-pub struct TopologyJson {
-    pub exchanges: Vec<ExchangeJson>,
-    pub queues: Vec<QueueJson>,
-    pub bindings: Vec<BindingJson>,
+pub struct TopologyJson<'a> {
+    pub exchanges: Vec<ExchangeJson<'a>>,
+    pub queues: Vec<QueueJson<'a>>,
+    pub bindings: Vec<BindingJson<'a>>,
+}
+
+/// An entity's arguments as a JSON object, keys in byte order (as `serde_json::Map`'s).
+pub struct ArgumentsJson<'a>(&'a Arguments);
+
+impl Serialize for ArgumentsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut sorted: Vec<_> = self.0.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.name.value.cmp(&b.name.value));
+        let mut map = s.serialize_map(Some(sorted.len()))?;
+        for a in sorted {
+            map.serialize_entry(&a.name.value, &ValueJson(&a.value))?;
+        }
+        map.end()
+    }
+}
+
+/// An argument value as JSON (a float that JSON cannot carry, NaN or infinite, as `null`).
+struct ValueJson<'a>(&'a Value);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(_) => s.serialize_unit(),
+            Value::Str(text) => s.serialize_str(text),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Array(items) => s.collect_seq(items.iter().map(ValueJson)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -129,7 +163,7 @@ pub struct LintJson<'a> {
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
-    pub topology: TopologyJson,
+    pub topology: TopologyJson<'a>,
     pub diagnostics: DiagnosticsJson<'a>,
     pub changes: Vec<ChangeJson>,
     pub unmanaged: Vec<UnmanagedJson>,
@@ -163,30 +197,30 @@ pub fn diagnostics<'a>(list: &'a [Diagnostic], sources: &'a Sources) -> Diagnost
     DiagnosticsJson { list, sources }
 }
 
-pub fn topology(t: &Topology) -> TopologyJson {
+pub fn topology(t: &Topology) -> TopologyJson<'_> {
     TopologyJson {
         exchanges: t
             .sorted_exchanges()
             .into_iter()
             .map(|e| ExchangeJson {
-                connection: e.connection.value.to_string(),
-                name: e.name.value.to_string(),
-                kind: e.kind.value.to_string(),
+                connection: &e.connection.value,
+                name: &e.name.value,
+                kind: &e.kind.value,
                 durable: e.durable.value,
                 auto_delete: e.auto_delete.value,
                 internal: e.internal.value,
-                arguments: e.arguments.to_json(),
+                arguments: ArgumentsJson(&e.arguments),
             })
             .collect(),
         queues: t
             .sorted_queues()
             .into_iter()
             .map(|q| QueueJson {
-                connection: q.connection.value.to_string(),
-                name: q.name.value.to_string(),
+                connection: &q.connection.value,
+                name: &q.name.value,
                 durable: q.durable.value,
                 auto_delete: q.auto_delete.value,
-                arguments: q.arguments.to_json(),
+                arguments: ArgumentsJson(&q.arguments),
                 origin: q.origin.as_str(),
             })
             .collect(),
@@ -194,12 +228,12 @@ pub fn topology(t: &Topology) -> TopologyJson {
             .sorted_bindings()
             .into_iter()
             .map(|b| BindingJson {
-                connection: b.connection.to_string(),
-                source: b.source.to_string(),
-                destination: b.destination.value.to_string(),
+                connection: &b.connection,
+                source: &b.source,
+                destination: &b.destination.value,
                 destination_type: b.destination_type.value.as_str(),
-                routing_key: b.routing_key.value.to_string(),
-                arguments: b.arguments.to_json(),
+                routing_key: &b.routing_key.value,
+                arguments: ArgumentsJson(&b.arguments),
             })
             .collect(),
     }
@@ -337,7 +371,7 @@ fn error_json(exit_code: i32, errors: &[String]) -> serde_json::Value {
 
 /// The plan document; `apply` adds its `applied` steps to it.
 pub fn plan_document<'a>(
-    t: &Topology,
+    t: &'a Topology,
     list: &'a [Diagnostic],
     sources: &'a Sources,
     plan: &Plan,

@@ -2,6 +2,8 @@
 //! that gave its name and value ([`Argument`]), and an element's arguments in declaration
 //! order, indexed by name once they are many ([`Arguments`]).
 
+pub mod php;
+
 use std::fmt;
 
 use crate::source::{Span, Spanned};
@@ -205,16 +207,6 @@ impl Arguments {
             && self
                 .iter()
                 .all(|a| other.get(&a.name.value).is_some_and(|b| b.value == a.value))
-    }
-
-    /// Name → value, sorted by name: the JSON form.
-    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut sorted: Vec<_> = self.iter().collect();
-        sorted.sort_by(|a, b| a.name.value.cmp(&b.name.value));
-        sorted
-            .into_iter()
-            .map(|a| (a.name.value.clone(), a.value.to_json()))
-            .collect()
     }
 }
 
