@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod lint;
 pub mod load;
+pub mod memory;
 pub mod model;
 pub mod plan;
 pub mod render;

@@ -9,7 +9,7 @@ use crate::communication::SyncTopics;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{MergeInput, Topology, merge};
 use crate::source::{self, PathError, Source, SourceKind, Sources, Span};
-use crate::{lint, schema, syntax};
+use crate::{lint, memory, schema, syntax};
 
 /// Everything known after reading and checking the files.
 pub struct Loaded {
@@ -134,6 +134,11 @@ pub fn load_beside_lint<R: Send>(
         let (decl, d) = schema::decode(&doc);
         gather(&mut diagnostics, d);
         decls.push(decl);
+        // A large file's syntax tree, freed, is handed back before the next is read.
+        if src.text.len() >= memory::WORTH_FROM {
+            drop(doc);
+            memory::give_back_freed();
+        }
     }
     let mut comm_ids = Vec::new();
     for path in &communication_files {

@@ -5,6 +5,7 @@
 pub mod php;
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::source::{Span, Spanned};
 
@@ -98,10 +99,11 @@ pub struct Argument {
 ///
 /// One pointer wide, and nothing allocated, when there is no argument (most elements have
 /// none: a topology holds two of these for each binding); a short list is allocated to its
-/// size.
+/// size. A clone shares the list until one of them changes (an inferred queue has its
+/// binding's arguments).
 #[derive(Clone, Debug, Default)]
 pub struct Arguments {
-    inner: Option<Box<ArgumentList>>,
+    inner: Option<Arc<ArgumentList>>,
 }
 
 /// The arguments of an [`Arguments`] that has some.
@@ -118,7 +120,10 @@ impl IntoIterator for Arguments {
     type IntoIter = std::vec::IntoIter<Argument>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.inner.map(|a| a.list).unwrap_or_default().into_iter()
+        self.inner
+            .map(|a| Arc::unwrap_or_clone(a).list)
+            .unwrap_or_default()
+            .into_iter()
     }
 }
 
@@ -151,13 +156,11 @@ impl Arguments {
         self.list().iter()
     }
 
-    /// Each argument's name and span, with its value to change (names cannot change: the
-    /// index depends on them).
-    pub fn values_mut(&mut self) -> impl Iterator<Item = (&Spanned<String>, &mut Value, Span)> {
-        self.inner
-            .iter_mut()
-            .flat_map(|a| a.list.iter_mut())
-            .map(|a| (&a.name, &mut a.value, a.value_span))
+    /// Replaces the value of the argument at `position` (in [`Arguments::iter`]'s order).
+    pub fn set_value(&mut self, position: usize, value: Value) {
+        if let Some(inner) = &mut self.inner {
+            Arc::make_mut(inner).list[position].value = value;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -172,16 +175,16 @@ impl Arguments {
     pub fn upsert(&mut self, arg: Argument) {
         if let Some(i) = self.position(&arg.name.value) {
             if let Some(inner) = &mut self.inner {
-                inner.list[i] = arg;
+                Arc::make_mut(inner).list[i] = arg;
             }
             return;
         }
-        let inner = self.inner.get_or_insert_with(|| {
-            Box::new(ArgumentList {
+        let inner = Arc::make_mut(self.inner.get_or_insert_with(|| {
+            Arc::new(ArgumentList {
                 list: Vec::new(),
                 index: None,
             })
-        });
+        }));
         let list = &mut inner.list;
         if let Some(index) = &mut inner.index {
             index.insert(arg.name.value.clone(), list.len());
@@ -222,6 +225,25 @@ mod tests {
             value: Value::Int(value),
             value_span: span,
         }
+    }
+
+    /// A clone shares the list; changing one (a value or an upsert) leaves the other as it
+    /// was.
+    #[test]
+    fn a_clone_is_changed_apart() {
+        let mut a = Arguments::default();
+        a.upsert(arg("x-message-ttl", 1, 0));
+        a.upsert(arg("x-max-length", 2, 5));
+        let mut b = a.clone();
+        b.set_value(1, Value::Int(20));
+        assert_eq!(a.get("x-max-length").unwrap().value, Value::Int(2));
+        assert_eq!(b.get("x-max-length").unwrap().value, Value::Int(20));
+        let c = a.clone();
+        a.upsert(arg("x-message-ttl", 10, 9));
+        assert_eq!(a.get("x-message-ttl").unwrap().value, Value::Int(10));
+        assert_eq!(c.get("x-message-ttl").unwrap().value, Value::Int(1));
+        let names: Vec<String> = c.into_iter().map(|a| a.name.value).collect();
+        assert_eq!(names, ["x-message-ttl", "x-max-length"]);
     }
 
     /// Issue 11: 100,000 arguments in one element took 15 s (each upsert scanned the list).

@@ -102,8 +102,9 @@ pub struct Context<'a> {
     connections_of: HashMap<&'a str, Vec<&'a str>>,
     /// Connection → how many bindings have the default exchange `""` as their source.
     default_exchange_bindings: HashMap<&'a str, usize>,
-    /// (connection, lowercased queue name) → the first queue with it: its name and span
-    /// (one of these for each queue).
+    /// (connection, lowercased queue name) → the first queue with it: its name and span; only
+    /// for the names that some queue's name with capitals lowercases to (nearly always
+    /// none: a hundred thousand lowercase queues need no map).
     first_by_case: HashMap<(&'a str, Cow<'a, str>), &'a Spanned<Name>>,
 }
 
@@ -116,10 +117,7 @@ impl<'a> Context<'a> {
             topics: HashSet::default(),
             connections_of: HashMap::default(),
             default_exchange_bindings: HashMap::default(),
-            first_by_case: HashMap::with_capacity_and_hasher(
-                topology.queues.len(),
-                Default::default(),
-            ),
+            first_by_case: HashMap::default(),
         };
         for e in &topology.exchanges {
             let key = (e.connection.value.as_str(), e.name.value.as_str());
@@ -136,10 +134,20 @@ impl<'a> Context<'a> {
                 .entry(b.connection.as_str())
                 .or_default() += 1;
         }
-        for q in &topology.queues {
-            cx.first_by_case
-                .entry((q.connection.value.as_str(), lowercase(&q.name.value)))
-                .or_insert(&q.name);
+        // Two names that differ only in case: one of them has capitals.
+        let capitals: HashSet<(&str, Cow<str>)> = topology
+            .queues
+            .iter()
+            .filter(|q| q.name.value.chars().any(char::is_uppercase))
+            .map(|q| (q.connection.value.as_str(), lowercase(&q.name.value)))
+            .collect();
+        if !capitals.is_empty() {
+            for q in &topology.queues {
+                let key = (q.connection.value.as_str(), lowercase(&q.name.value));
+                if capitals.contains(&key) {
+                    cx.first_by_case.entry(key).or_insert(&q.name);
+                }
+            }
         }
         cx
     }

@@ -20,6 +20,9 @@ pub(super) const QUEUE_NAME_CASE: Rule = Rule {
 };
 
 fn queue_name_case(cx: &Context, q: &Queue, out: &mut Vec<Diagnostic>) {
+    if cx.first_by_case.is_empty() {
+        return;
+    }
     let name = q.name.value.as_str();
     let key = (q.connection.value.as_str(), lowercase(name));
     if let Some(first) = cx.first_by_case.get(&key)

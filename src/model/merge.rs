@@ -39,6 +39,10 @@ pub struct MergeInput<'a> {
 
 type Key = (Name, Name);
 
+/// While bindings are converted, the freed declarations are handed back each time this
+/// many bytes of bindings were made.
+const GIVE_BACK_EVERY: usize = 4 * 1024 * 1024;
+
 /// Merges every file. Returns the topology and what merging found worth saying.
 pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     let default = input.default_connection;
@@ -93,7 +97,13 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     // name and effective connection; a later element's attributes replace the earlier ones
     // (defaults for what it leaves out); its bindings and arguments are merged in when it
     // has some, and when it has none the earlier ones are dropped.
-    let mut converted: Vec<(Exchange, Vec<Binding>)> = Vec::new();
+    // The converted bindings go to one list, allocated once to its size (an upper bound:
+    // a binding without destination is dropped), each exchange's a run of it: no second
+    // copy of every binding is made to flatten per-exchange lists.
+    let mut flat: Vec<Binding> =
+        Vec::with_capacity(elements.iter().map(|(e, _)| e.bindings.len()).sum());
+    let mut converted: Vec<(Exchange, Run)> = Vec::new();
+    let mut given_back_at = 0;
     let mut converted_index: HashMap<Key, usize> = HashMap::default();
     for (decl, _) in elements {
         let without_connection = decl.connection.is_none();
@@ -104,21 +114,36 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
             connection_of(&decl.connection, default),
         );
         // The binding ids of an earlier element this one was not DOM-merged with.
-        let earlier_ids: HashSet<&str> = converted_index
+        let earlier_ids: HashSet<Name> = converted_index
             .get(&key)
-            .map(|&i| converted[i].1.iter().map(|b| b.id.value.as_str()).collect())
+            .map(|&i| {
+                converted[i]
+                    .1
+                    .bindings(&flat)
+                    .iter()
+                    .map(|b| b.id.value.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         let unmerged = Unmerged {
             ids: &earlier_ids,
             connection: &key.1,
         };
-        let (exchange, bindings) = finish_exchange(decl, default, unmerged, &mut diagnostics);
+        let start = flat.len();
+        let exchange = finish_exchange(decl, default, unmerged, &mut flat, &mut diagnostics);
+        // The declarations converted so far are freed: handed back as the list grows (else
+        // both would be resident at the end).
+        if (flat.len() - given_back_at) * std::mem::size_of::<Binding>() >= GIVE_BACK_EVERY {
+            given_back_at = flat.len();
+            crate::memory::give_back_freed();
+        }
         match converted_index.get(&key) {
             Some(&i) => {
-                let (earlier, earlier_bindings) = &mut converted[i];
+                let bindings: Vec<Binding> = flat.drain(start..).collect();
+                let (earlier, run) = &mut converted[i];
                 warn_converter_merge(
                     earlier,
-                    earlier_bindings,
+                    run.bindings(&flat),
                     &exchange,
                     declares_bindings,
                     without_connection,
@@ -127,7 +152,7 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
                 let bindings = if !declares_bindings {
                     Vec::new()
                 } else {
-                    merge_bindings(std::mem::take(earlier_bindings), bindings)
+                    merge_bindings(run.take(&flat), bindings)
                 };
                 let mut exchange = exchange;
                 if !exchange.arguments.is_empty() {
@@ -135,31 +160,26 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
                     merge_arguments(&mut args, std::mem::take(&mut exchange.arguments));
                     exchange.arguments = args;
                 }
-                converted[i] = (exchange, bindings);
+                converted[i] = (exchange, Run::Own(bindings));
             }
             None => {
                 converted_index.insert(key, converted.len());
-                converted.push((exchange, bindings));
+                converted.push((exchange, Run::Flat(start..flat.len())));
             }
         }
     }
-
-    // Allocated once, to its size: grown, a vector of 100,000 bindings left holes of a
-    // few megabytes each in the heap.
-    let mut topology = Topology {
-        bindings: Vec::with_capacity(converted.iter().map(|(_, b)| b.len()).sum()),
-        ..Topology::default()
-    };
-    for (exchange, bindings) in converted {
-        topology.exchanges.push(exchange);
-        topology.bindings.extend(bindings);
-    }
+    let mut topology = Topology::default();
+    (topology.exchanges, topology.bindings) = Run::assemble(converted, flat);
     let first_class = FirstClass {
         decls: queues,
         default,
     };
     topology.queues = infer_queues(&topology, input.sync_topics, first_class, &mut diagnostics);
     warn_two_connections(&topology.queues, &mut diagnostics);
+    // The queues' indexes are freed: handed back before lint makes its own.
+    if topology.bindings.len() * std::mem::size_of::<Binding>() >= crate::memory::WORTH_FROM {
+        crate::memory::give_back_freed();
+    }
     // (Each owner's name is made only for a warning: a million of them cost more than the
     // rest of the loop.)
     for queue in &mut topology.queues {
@@ -332,20 +352,82 @@ fn warn_converter_merge(
     }
 }
 
+/// Where a converted exchange's bindings are: a run of the one list of bindings, or, once
+/// the converter merged two elements (rare), a list of their own.
+enum Run {
+    Flat(std::ops::Range<usize>),
+    Own(Vec<Binding>),
+}
+
+impl Run {
+    fn bindings<'a>(&'a self, flat: &'a [Binding]) -> &'a [Binding] {
+        match self {
+            Run::Flat(range) => &flat[range.clone()],
+            Run::Own(list) => list,
+        }
+    }
+
+    /// The bindings, taken (a run of the flat list is copied: it is left unused there).
+    fn take(&mut self, flat: &[Binding]) -> Vec<Binding> {
+        match self {
+            Run::Flat(range) => flat[range.clone()].to_vec(),
+            Run::Own(list) => std::mem::take(list),
+        }
+    }
+
+    /// The exchanges and their bindings in order: the flat list as it is when every
+    /// exchange's bindings are its runs, one after the other; else moved into a new list.
+    fn assemble(
+        converted: Vec<(Exchange, Run)>,
+        flat: Vec<Binding>,
+    ) -> (Vec<Exchange>, Vec<Binding>) {
+        let mut next = 0;
+        let in_place = converted.iter().all(|(_, run)| match run {
+            Run::Flat(range) if range.start == next => {
+                next = range.end;
+                true
+            }
+            _ => false,
+        }) && next == flat.len();
+        if in_place {
+            return (converted.into_iter().map(|(e, _)| e).collect(), flat);
+        }
+        let total = converted
+            .iter()
+            .map(|(_, run)| run.bindings(&flat).len())
+            .sum();
+        let mut flat: Vec<Option<Binding>> = flat.into_iter().map(Some).collect();
+        let mut bindings = Vec::with_capacity(total);
+        let mut exchanges = Vec::with_capacity(converted.len());
+        for (exchange, run) in converted {
+            exchanges.push(exchange);
+            match run {
+                Run::Flat(range) => {
+                    bindings.extend(flat[range].iter_mut().filter_map(Option::take))
+                }
+                Run::Own(list) => bindings.extend(list),
+            }
+        }
+        (exchanges, bindings)
+    }
+}
+
 /// The binding ids of an earlier `<exchange>` of the same name and connection that Magento
 /// did not DOM-merge with this one (one of them has no `connection` attribute).
 struct Unmerged<'a> {
-    ids: &'a HashSet<&'a str>,
+    ids: &'a HashSet<Name>,
     connection: &'a str,
 }
 
-/// Applies defaults, then keys bindings anew by (destinationType, destination, topic).
+/// Applies defaults, then keys bindings anew by (destinationType, destination, topic); the
+/// bindings are appended to `bindings`.
 fn finish_exchange(
     decl: ExchangeDecl,
     default: &str,
     unmerged: Unmerged<'_>,
+    bindings: &mut Vec<Binding>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> (Exchange, Vec<Binding>) {
+) -> Exchange {
     let at = decl.span;
     let connection = decl
         .connection
@@ -362,12 +444,11 @@ fn finish_exchange(
         connection,
         span: at,
     };
-    let mut bindings: Vec<Binding> = Vec::with_capacity(decl.bindings.len());
     let mut by_key: HashMap<(DestinationType, Name, Name), usize> =
         HashMap::with_capacity_and_hasher(decl.bindings.len(), Default::default());
     for b in decl.bindings {
         let Some(destination) = b.destination else {
-            let help = if unmerged.ids.contains(b.id.value.as_str()) {
+            let help = if unmerged.ids.contains(&b.id.value) {
                 format!(
                     "an earlier <exchange name=\"{0}\"> declares binding `{1}`, but Magento does not merge the two elements (one has no `connection` attribute), so this is a second binding without destination and Magento refuses the whole topology; add connection=\"{2}\" to both <exchange name=\"{0}\"> elements",
                     exchange.name.value, b.id.value, unmerged.connection
@@ -432,7 +513,7 @@ fn finish_exchange(
             }
         }
     }
-    (exchange, bindings)
+    exchange
 }
 
 /// Magento's inferred queues, in the order Magento builds them (last write wins in place).
@@ -658,13 +739,16 @@ fn coerce_numeric<F>(args: &mut Arguments, owner: F, diagnostics: &mut Vec<Diagn
 where
     F: Fn() -> String,
 {
-    for (name, slot, value_span) in args.values_mut() {
-        let (text, written_as_string) = match &*slot {
+    // Values are replaced after the look (a list shared with a binding is copied only when
+    // one of them changes).
+    let mut replaced = Vec::new();
+    for (position, arg) in args.iter().enumerate() {
+        let (text, written_as_string) = match &arg.value {
             Value::Str(s) => (s.clone(), true),
             Value::Float(f) => (f.to_string(), false),
             _ => continue,
         };
-        let name = &name.value;
+        let (name, value_span) = (&arg.name.value, arg.value_span);
         match php_int(&text) {
             PhpInt::NotNumeric => {}
             PhpInt::Int { value, exact } => {
@@ -698,7 +782,7 @@ where
                         .with_help(help),
                     );
                 }
-                *slot = Value::Int(value);
+                replaced.push((position, Value::Int(value)));
             }
             PhpInt::OutOfRange => diagnostics.push(
                 Diagnostic::error(
@@ -711,6 +795,9 @@ where
                 .with_label(value_span, "out of range"),
             ),
         }
+    }
+    for (position, value) in replaced {
+        args.set_value(position, value);
     }
 }
 
@@ -799,6 +886,40 @@ mod tests {
         assert_eq!(l.topology.bindings.len(), 2);
         assert_eq!(l.topology.exchanges[0].kind.value, "topic");
         assert_eq!(codes(&l.diagnostics), [Code::ExchangeReplaced]);
+    }
+
+    /// The bindings are listed exchange by exchange, in each exchange's merged order, also
+    /// when the converter merged an exchange declared between others: its bindings are
+    /// where its first element was, the earlier ones first, a replaced one in its place.
+    #[test]
+    fn bindings_stay_in_exchange_order_around_a_converter_merge() {
+        let l = loaded(&[
+            r#"<exchange name="a" connection="amqp"><binding id="a1" topic="t" destination="qa"/></exchange>
+               <exchange name="ex"><binding id="e1" topic="t" destination="q1"/><binding id="e2" topic="t" destination="q2"/></exchange>
+               <exchange name="z" connection="amqp"><binding id="z1" topic="t" destination="qz"/></exchange>"#,
+            r#"<exchange name="ex"><binding id="e3" topic="t" destination="q3"/><binding id="e2b" topic="t" destination="q2"/></exchange>"#,
+        ]);
+        let ids: Vec<&str> = l
+            .topology
+            .bindings
+            .iter()
+            .map(|b| b.id.value.as_str())
+            .collect();
+        assert_eq!(ids, ["a1", "e1", "e2b", "e3", "z1"]);
+        let sources: Vec<&str> = l
+            .topology
+            .bindings
+            .iter()
+            .map(|b| b.source.as_str())
+            .collect();
+        assert_eq!(sources, ["a", "ex", "ex", "ex", "z"]);
+        let exchanges: Vec<&str> = l
+            .topology
+            .exchanges
+            .iter()
+            .map(|e| e.name.value.as_str())
+            .collect();
+        assert_eq!(exchanges, ["a", "ex", "z"]);
     }
 
     /// A "disable this binding" override written without `connection` is a second element
