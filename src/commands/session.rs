@@ -24,6 +24,8 @@ pub(crate) struct Session {
     pub not_amqp: BTreeMap<String, String>,
 }
 
+/// The async runtime of a command that asks a broker (two workers: the machine's cores are
+/// the broker's too). Started only when a broker is asked.
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
