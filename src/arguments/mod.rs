@@ -50,15 +50,23 @@ impl Value {
         })
     }
 
+    /// The JSON form ([`Value`]'s `Serialize`).
     pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// As JSON: integers stay integers; a float that JSON cannot carry (NaN, infinite) is
+/// `null`.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::Str(s) => serde_json::Value::from(s.as_str()),
-            Value::Bool(b) => serde_json::Value::from(*b),
-            Value::Array(items) => items.iter().map(Value::to_json).collect(),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(_) => s.serialize_unit(),
+            Value::Str(text) => s.serialize_str(text),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Array(items) => s.collect_seq(items),
         }
     }
 }
@@ -225,6 +233,28 @@ mod tests {
             value: Value::Int(value),
             value_span: span,
         }
+    }
+
+    /// A value's JSON: integers stay integers, a float JSON cannot carry is `null`, arrays
+    /// hold their items' JSON.
+    #[test]
+    fn values_as_json() {
+        let array = Value::Array(vec![
+            Value::Int(1),
+            Value::Float(f64::NAN),
+            Value::Bool(true),
+        ]);
+        assert_eq!(array.to_json(), serde_json::json!([1, null, true]));
+        assert_eq!(Value::Int(i64::MIN).to_json(), serde_json::json!(i64::MIN));
+        assert_eq!(Value::Float(1.5).to_json(), serde_json::json!(1.5));
+        assert_eq!(
+            Value::Str("30000".into()).to_json(),
+            serde_json::json!("30000")
+        );
+        assert_eq!(
+            serde_json::to_string(&Value::Float(f64::INFINITY)).unwrap(),
+            "null"
+        );
     }
 
     /// A clone shares the list; changing one (a value or an upsert) leaves the other as it

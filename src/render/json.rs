@@ -73,25 +73,9 @@ impl Serialize for ArgumentsJson<'_> {
         sorted.sort_unstable_by(|a, b| a.name.value.cmp(&b.name.value));
         let mut map = s.serialize_map(Some(sorted.len()))?;
         for a in sorted {
-            map.serialize_entry(&a.name.value, &ValueJson(&a.value))?;
+            map.serialize_entry(&a.name.value, &a.value)?;
         }
         map.end()
-    }
-}
-
-/// An argument value as JSON (a float that JSON cannot carry, NaN or infinite, as `null`).
-struct ValueJson<'a>(&'a Value);
-
-impl Serialize for ValueJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Int(i) => s.serialize_i64(*i),
-            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            Value::Float(_) => s.serialize_unit(),
-            Value::Str(text) => s.serialize_str(text),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Array(items) => s.collect_seq(items.iter().map(ValueJson)),
-        }
     }
 }
 
