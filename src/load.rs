@@ -135,10 +135,8 @@ pub fn load_beside_lint<R: Send>(
         gather(&mut diagnostics, d);
         decls.push(decl);
         // A large file's syntax tree, freed, is handed back before the next is read.
-        if src.text.len() >= memory::WORTH_FROM {
-            drop(doc);
-            memory::give_back_freed();
-        }
+        drop(doc);
+        memory::give_back_after(src.text.len());
     }
     let mut comm_ids = Vec::new();
     for path in &communication_files {

@@ -3,8 +3,16 @@
 //! allocator keeps them for later allocations, which the next stage's large vectors, mapped
 //! afresh, never use).
 
-/// Below this many bytes of input or entities nothing is worth handing back.
-pub const WORTH_FROM: usize = 256 * 1024;
+/// Below this many bytes freed nothing is worth handing back.
+const WORTH_FROM: usize = 256 * 1024;
+
+/// [`give_back_freed`] after a stage freed about `bytes` (a file's syntax tree, indexes),
+/// when that is worth a call.
+pub fn give_back_after(bytes: usize) {
+    if bytes >= WORTH_FROM {
+        give_back_freed();
+    }
+}
 
 /// Hands back to the OS the free pages of the heap (glibc's `malloc_trim`); elsewhere,
 /// nothing. Takes about a millisecond for a heap of a hundred megabytes.

@@ -177,9 +177,7 @@ pub fn merge(input: MergeInput<'_>) -> (Topology, Vec<Diagnostic>) {
     topology.queues = infer_queues(&topology, input.sync_topics, first_class, &mut diagnostics);
     warn_two_connections(&topology.queues, &mut diagnostics);
     // The queues' indexes are freed: handed back before lint makes its own.
-    if topology.bindings.len() * std::mem::size_of::<Binding>() >= crate::memory::WORTH_FROM {
-        crate::memory::give_back_freed();
-    }
+    crate::memory::give_back_after(topology.bindings.len() * std::mem::size_of::<Binding>());
     // (Each owner's name is made only for a warning: a million of them cost more than the
     // rest of the loop.)
     for queue in &mut topology.queues {
