@@ -155,7 +155,7 @@ pub(crate) fn load_options(cli: &Cli) -> crate::load::Options {
 
 /// Loads the files with the command line's options.
 pub(crate) fn load_files(cli: &Cli, paths: &[PathBuf]) -> Result<Loaded, Error> {
-    load_with(paths, &load_options(cli))
+    load_files_beside(cli, paths, |_| ()).map(|(loaded, ())| loaded)
 }
 
 /// [`load_files`], with `beside` run on the topology while lint runs (see
@@ -169,15 +169,7 @@ pub(crate) fn load_files_beside<R: Send>(
 }
 
 /// Loads `paths` (the current directory when none, unless a Magento root is given) with
-/// `options`.
-pub(crate) fn load_with(
-    paths: &[PathBuf],
-    options: &crate::load::Options,
-) -> Result<Loaded, Error> {
-    load_with_beside(paths, options, |_| ()).map(|(loaded, ())| loaded)
-}
-
-/// [`load_with`], with `beside` run on the topology while lint runs.
+/// `options`, `beside` run on the topology while lint runs.
 pub(crate) fn load_with_beside<R: Send>(
     paths: &[PathBuf],
     options: &crate::load::Options,
