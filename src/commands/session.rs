@@ -4,6 +4,7 @@
 //! Takes the command line's broker flags and the desired specs; gives the session, or the
 //! [`Error`] (usage or unavailable) that stopped it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::app::err;
@@ -135,16 +136,18 @@ impl Session {
         desired: BTreeMap<String, spec::ConnectionSpecs>,
         prune: bool,
     ) -> Plan {
-        let states = match &self.snapshot {
-            Some(s) => s.states.clone(),
-            None => desired
-                .keys()
-                .map(|c| (c.clone(), ConnectionState::Offline))
-                .collect(),
+        // What was read, borrowed: copied only to add the connections left out.
+        let mut states: Cow<BTreeMap<String, ConnectionState>> = match &self.snapshot {
+            Some(s) => Cow::Borrowed(&s.states),
+            None => Cow::Owned(
+                desired
+                    .keys()
+                    .map(|c| (c.clone(), ConnectionState::Offline))
+                    .collect(),
+            ),
         };
-        let mut states = states;
         for (connection, why) in &self.not_amqp {
-            states.insert(
+            states.to_mut().insert(
                 connection.clone(),
                 ConnectionState::NotProvisioned(why.clone()),
             );
