@@ -150,15 +150,52 @@ fn at<'a>(
         .expect("every entity's connection is in Topology::connections")
 }
 
+/// Topologies from this many bindings have their binding specs made on a thread of their
+/// own, beside the exchanges' and queues'.
+const BINDINGS_APART_FROM: usize = 20_000;
+
 /// The desired specs of every connection the topology names, sorted as the contract sorts
 /// them (the topology's [`Topology::plan_order`]). `plan` and `export` make them on a core of
-/// their own while lint runs.
+/// their own while lint runs; the bindings of a large topology on a thread of their own (lint
+/// ends long before the specs: the two halves then share both cores).
 pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, ConnectionSpecs> {
-    let order = topology.plan_order();
-    let mut out: BTreeMap<String, ConnectionSpecs> = topology
-        .connections()
-        .into_iter()
-        .map(|c| (c, ConnectionSpecs::default()))
+    desired_made(topology, topology.bindings.len() >= BINDINGS_APART_FROM)
+}
+
+/// [`desired_by_connection`], the bindings made on a thread of their own when `apart`.
+fn desired_made(topology: &Topology, apart: bool) -> BTreeMap<String, ConnectionSpecs> {
+    let connections = topology.connections();
+    let (mut out, bindings) = if apart {
+        std::thread::scope(|scope| {
+            let bindings = scope.spawn(|| binding_specs(topology, &connections));
+            let out = exchange_and_queue_specs(topology, &connections);
+            let bindings = bindings
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (out, bindings)
+        })
+    } else {
+        (
+            exchange_and_queue_specs(topology, &connections),
+            binding_specs(topology, &connections),
+        )
+    };
+    for (specs, bindings) in out.values_mut().zip(bindings) {
+        specs.bindings = bindings;
+    }
+    out
+}
+
+/// Each connection's specs (keyed by `connections`) of its exchanges and queues, in plan
+/// order; no bindings.
+fn exchange_and_queue_specs(
+    topology: &Topology,
+    connections: &[String],
+) -> BTreeMap<String, ConnectionSpecs> {
+    let order = topology.entity_order(connections);
+    let mut out: BTreeMap<String, ConnectionSpecs> = connections
+        .iter()
+        .map(|c| (c.clone(), ConnectionSpecs::default()))
         .collect();
     // One connection, as nearly always: its lists are sized once.
     if out.len() == 1
@@ -166,7 +203,6 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
     {
         one.exchanges.reserve_exact(order.exchanges.len());
         one.queues.reserve_exact(order.queues.len());
-        one.bindings.reserve_exact(order.bindings.len());
     }
     for e in order
         .exchanges
@@ -193,12 +229,24 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
             usage: Usage::default(),
         });
     }
-    for b in order
-        .bindings
-        .iter()
-        .map(|&i| &topology.bindings[i as usize])
-    {
-        at(&mut out, &b.connection).bindings.push(BindingSpec {
+    out
+}
+
+/// The binding specs of each of `connections` (sorted, as [`Topology::connections`]), in
+/// that order, each list in plan order.
+fn binding_specs(topology: &Topology, connections: &[String]) -> Vec<Vec<BindingSpec>> {
+    let order = topology.binding_order(connections);
+    let mut out: Vec<Vec<BindingSpec>> = vec![Vec::new(); connections.len()];
+    if let [one] = out.as_mut_slice() {
+        one.reserve_exact(order.len());
+    }
+    let slot = |connection: &str| {
+        connections
+            .binary_search_by(|c| c.as_str().cmp(connection))
+            .expect("every binding's connection is in Topology::connections")
+    };
+    for b in order.iter().map(|&i| &topology.bindings[i as usize]) {
+        out[slot(&b.connection)].push(BindingSpec {
             key: BindingKey {
                 source: b.source.clone(),
                 destination: b.destination.value.clone(),
@@ -226,4 +274,61 @@ pub fn desired(topology: &Topology, connection: &str) -> ConnectionSpecs {
     desired_by_connection(topology)
         .remove(connection)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Options, load};
+
+    /// The specs are the same whether the bindings are made apart or not: each connection's
+    /// own entities (two connections here), in plan order.
+    #[test]
+    fn bindings_made_apart_are_the_same_specs() {
+        let dir = tempfile::tempdir().unwrap();
+        for (module, connection) in [("A", "amqp"), ("B", "other")] {
+            let etc = dir.path().join(format!("{module}/etc"));
+            std::fs::create_dir_all(&etc).unwrap();
+            let mut xml = String::from("<config>");
+            // Declared in reverse, so that plan order is not declaration order.
+            for x in (0..3).rev() {
+                xml += &format!(
+                    "<exchange name=\"{module}.x{x}\" type=\"topic\" connection=\"{connection}\">"
+                );
+                for b in (0..40).rev() {
+                    xml += &format!(
+                        "<binding id=\"b{b}\" topic=\"t{b}\" destinationType=\"queue\" destination=\"q{}\"/>",
+                        b % 7
+                    );
+                }
+                xml += "</exchange>";
+            }
+            xml += "</config>";
+            std::fs::write(etc.join("queue_topology.xml"), xml).unwrap();
+        }
+        let loaded = load(&[dir.path().to_path_buf()], &Options::default()).unwrap();
+        let topology = &loaded.topology;
+        let apart = desired_made(topology, true);
+        assert_eq!(apart, desired_made(topology, false));
+        assert_eq!(apart.keys().collect::<Vec<_>>(), ["amqp", "other"]);
+        let order = topology.plan_order();
+        for (connection, specs) in &apart {
+            let want: Vec<String> = order
+                .bindings
+                .iter()
+                .map(|&i| &topology.bindings[i as usize])
+                .filter(|b| b.connection == connection.as_str())
+                .map(|b| b.display_name())
+                .collect();
+            let got: Vec<String> = specs
+                .bindings
+                .iter()
+                .map(|b| crate::model::binding_name(b.key.parts()).concat())
+                .collect();
+            assert_eq!(got.len(), 120, "{connection}");
+            assert_eq!(got, want, "{connection}");
+            assert_eq!(specs.exchanges.len(), 3);
+            assert_eq!(specs.queues.len(), 7);
+        }
+    }
 }

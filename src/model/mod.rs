@@ -134,12 +134,7 @@ impl Topology {
 
     /// Each connection's rank: its place in [`Topology::connections`].
     fn ranks(&self) -> impl Fn(&str) -> u32 {
-        let connections = self.connections();
-        move |connection: &str| {
-            connections
-                .binary_search_by(|c| c.as_str().cmp(connection))
-                .unwrap_or(0) as u32
-        }
+        ranks_in(self.connections())
     }
 
     fn exchange_order(&self, rank: &impl Fn(&str) -> u32) -> Vec<u32> {
@@ -168,10 +163,33 @@ impl Topology {
     /// [routing key]`, compared as that string; bindings of the same name by their parts).
     pub fn plan_order(&self) -> Order {
         let rank = self.ranks();
-        let exchanges = self.exchange_order(&rank);
-        let queues = self.queue_order(&rank);
+        Order {
+            exchanges: self.exchange_order(&rank),
+            queues: self.queue_order(&rank),
+            bindings: self.bindings_by(&rank),
+        }
+    }
+
+    /// The exchanges' and queues' part of [`Topology::plan_order`] (`bindings` left empty);
+    /// `connections`: [`Topology::connections`].
+    pub fn entity_order(&self, connections: &[String]) -> Order {
+        let rank = ranks_in(connections);
+        Order {
+            exchanges: self.exchange_order(&rank),
+            queues: self.queue_order(&rank),
+            bindings: Vec::new(),
+        }
+    }
+
+    /// The enabled bindings' part of [`Topology::plan_order`]; `connections`:
+    /// [`Topology::connections`].
+    pub fn binding_order(&self, connections: &[String]) -> Vec<u32> {
+        self.bindings_by(&ranks_in(connections))
+    }
+
+    fn bindings_by(&self, rank: &impl Fn(&str) -> u32) -> Vec<u32> {
         let b = &self.bindings;
-        let bindings = sorted_by_name(
+        sorted_by_name(
             b.len(),
             |i| rank(&b[i].connection),
             |i| binding_name(b[i].name_parts()),
@@ -183,12 +201,17 @@ impl Topology {
                         .cmp(&(y.name_parts(), y.destination_type.value))
                 })
             },
-        );
-        Order {
-            exchanges,
-            queues,
-            bindings,
-        }
+        )
+    }
+}
+
+/// Each connection's rank: its place in `connections` (sorted).
+fn ranks_in<C: AsRef<[String]>>(connections: C) -> impl Fn(&str) -> u32 {
+    move |connection: &str| {
+        connections
+            .as_ref()
+            .binary_search_by(|c| c.as_str().cmp(connection))
+            .unwrap_or(0) as u32
     }
 }
 
