@@ -379,13 +379,25 @@ cmd_start() {
       { say "the cluster's running nodes are: $(xargs <<<"$members")"; false; }
     # Nodes that boot together can form a cluster whose feature flags are not all enabled
     # (seen in CI: node 2 refused a quorum queue, "the corresponding feature flag is
-    # disabled"). A fresh cluster has no old node to stay compatible with: enable them all,
-    # cluster-wide, and check that every node sees quorum queues enabled.
-    ctl 1 enable_feature_flag all >>"$ROOT/node-1/join.log" 2>&1 ||
-      { say "rabbitmqctl enable_feature_flag all failed:"; tail -n 20 "$ROOT/node-1/join.log" >&2; false; }
+    # disabled"). A fresh cluster has no old node to stay compatible with: each node is told
+    # to enable them all, until it says quorum queues are enabled (a CLI call can also fail
+    # on a loaded machine: tried again, for up to 20 rounds).
     for ((k = 1; k <= NODES; k++)); do
-      ctl "$k" list_feature_flags name state 2>/dev/null | grep -Eq '^quorum_queue[[:space:]]+enabled' ||
-        { say "node $(node_name "$k") does not have the quorum_queue feature flag enabled"; false; }
+      local round on=""
+      for ((round = 1; round <= 20; round++)); do
+        ctl "$k" enable_feature_flag all >>"$ROOT/node-$k/join.log" 2>&1 || true
+        if ctl "$k" list_feature_flags name state 2>>"$ROOT/node-$k/join.log" |
+          grep -Eq '^quorum_queue[[:space:]]+enabled'; then
+          on=1
+          break
+        fi
+        sleep 1
+      done
+      [[ -n $on ]] || {
+        say "node $(node_name "$k") does not enable the quorum_queue feature flag:"
+        tail -n 20 "$ROOT/node-$k/join.log" >&2
+        false
+      }
     done
   fi
   trap - ERR

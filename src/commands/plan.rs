@@ -95,11 +95,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
                 };
                 out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
-            out(&render::plan::render(
-                &the_plan,
-                &session.urls.masked(),
-                &options,
-            ));
+            let connections = session.urls.masked();
+            out_streamed(|w| render::plan::write(w, &the_plan, &connections, &options));
         }
     }
     let result = ending(has_errors, args.detailed_exitcode, &the_plan);

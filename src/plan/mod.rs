@@ -344,6 +344,56 @@ mod tests {
         plan(desired, &states, prune)
     }
 
+    /// Against nothing, a large connection's changes (made by every core) are its specs in
+    /// their order, each a create; with no URL, each a skip with the reason.
+    #[test]
+    fn a_large_connection_against_nothing_keeps_the_specs_order() {
+        let n = 25_000;
+        let want = ConnectionSpecs {
+            exchanges: vec![ExchangeSpec::of_kind("ex", "topic")],
+            queues: (0..n)
+                .map(|i| queue(&format!("q{i:06}"), &[], None))
+                .collect(),
+            bindings: (0..n)
+                .map(|i| {
+                    let mut b = binding(&format!("t{i:06}"));
+                    b.key.destination = format!("q{i:06}").as_str().into();
+                    b
+                })
+                .collect(),
+        };
+        let names = |want: &ConnectionSpecs| -> Vec<String> {
+            let entities = want
+                .exchanges
+                .iter()
+                .cloned()
+                .map(Entity::Exchange)
+                .chain(want.queues.iter().cloned().map(Entity::Queue))
+                .chain(want.bindings.iter().cloned().map(Entity::Binding));
+            entities
+                .map(|e| format!("{:?} {}", e.kind(), e.name()))
+                .collect()
+        };
+        let expected = names(&want);
+        for (state, action) in [
+            (ConnectionState::Offline, Action::Create),
+            (ConnectionState::NoUrl, Action::Skip),
+        ] {
+            let plan = plan_one(want.clone(), state, false);
+            let got: Vec<String> = plan
+                .changes
+                .iter()
+                .map(|c| format!("{:?} {}", c.kind(), c.name()))
+                .collect();
+            assert_eq!(got, expected);
+            assert!(plan.changes.iter().all(|c| c.action == action));
+            assert_eq!(
+                plan.changes.iter().all(|c| c.reason.is_some()),
+                action == Action::Skip
+            );
+        }
+    }
+
     #[test]
     fn equal_values_are_unchanged_and_any_argument_difference_replaces() {
         let want = ConnectionSpecs {

@@ -4,6 +4,7 @@
 //! entities apart, and a summary line.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use crate::plan::{Action, Change, Entity, EntityKind, Plan, thousands};
 use crate::spec::ArgMap;
@@ -148,27 +149,85 @@ fn change_lines(out: &mut String, paint: &Paint, kind: EntityKind, c: &Change) {
     }
 }
 
-/// Lists from this many changes are written by two threads, a half each.
+/// Lists from this many changes are written by two threads, a block each in turn.
 const PARALLEL_FROM: usize = 20_000;
 
-/// `write` of each item, in order, appended to `out`: the second half written on a thread
-/// of its own when there are many (a plan of a million bindings is mostly this).
+/// Changes to a block: about 64 KiB of text, below the size that glibc maps afresh for each
+/// allocation.
+const BLOCK: usize = 1024;
+
+/// The text is handed on from this many bytes: a plan of a million changes is never held
+/// whole.
+const HAND_ON_AT: usize = 64 * 1024;
+
+/// Where a plan's text goes: a buffer handed to the writer a block at a time. The first
+/// error of the writer (a closed pipe) stops the writing; the rendering goes on unseen.
+struct Sink<'w> {
+    text: String,
+    to: &'w mut dyn Write,
+    failed: Option<std::io::Error>,
+}
+
+impl Sink<'_> {
+    fn hand_on(&mut self) {
+        if self.failed.is_none()
+            && let Err(e) = self.to.write_all(self.text.as_bytes())
+        {
+            self.failed = Some(e);
+        }
+        self.text.clear();
+    }
+
+    fn hand_on_if_full(&mut self) {
+        if self.text.len() >= HAND_ON_AT {
+            self.hand_on();
+        }
+    }
+}
+
+/// `write` of each item, in order, handed to `sink`. Many items are written by two threads
+/// in blocks: this one writes the even blocks and hands every block on in order, the other
+/// writes the odd ones at most two blocks ahead (a plan of a million bindings is mostly
+/// this; its text is never held whole).
 fn lines_in_parallel<T: Sync>(
-    out: &mut String,
+    sink: &mut Sink,
     items: &[T],
     write: impl Fn(&mut String, &T) + Sync,
 ) {
     if items.len() < PARALLEL_FROM {
-        items.iter().for_each(|item| write(out, item));
+        for item in items {
+            write(&mut sink.text, item);
+            sink.hand_on_if_full();
+        }
         return;
     }
-    let (first, second) = items.split_at(items.len() / 2);
-    let mut rest = String::with_capacity(second.len() * 96);
+    let (done, written) = std::sync::mpsc::sync_channel::<String>(2);
+    let (give_back, spare) = std::sync::mpsc::channel::<String>();
     std::thread::scope(|scope| {
-        scope.spawn(|| second.iter().for_each(|item| write(&mut rest, item)));
-        first.iter().for_each(|item| write(out, item));
+        let write = &write;
+        scope.spawn(move || {
+            for block in items.chunks(BLOCK).skip(1).step_by(2) {
+                let mut text = spare.try_recv().unwrap_or_default();
+                block.iter().for_each(|item| write(&mut text, item));
+                if done.send(text).is_err() {
+                    return;
+                }
+            }
+        });
+        for (k, block) in items.chunks(BLOCK).enumerate() {
+            if k % 2 == 0 {
+                block.iter().for_each(|item| write(&mut sink.text, item));
+            } else {
+                let mut text = written
+                    .recv()
+                    .expect("the other thread writes every odd block");
+                sink.text.push_str(&text);
+                text.clear();
+                let _ = give_back.send(text);
+            }
+            sink.hand_on_if_full();
+        }
     });
-    out.push_str(&rest);
 }
 
 /// What a replace or delete touches, on the change's own line:
@@ -304,43 +363,78 @@ pub struct Options {
 
 const LEGEND: &str = "Symbols: + create, ~ update, -/+ replace (deleted, then created again), - delete, * unverified (bound again), # skipped";
 
-/// `connections`: connection name → URL shown (password already masked), if any.
+/// The plan as text (see [`write`]).
 pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Options) -> String {
+    let mut text = Vec::new();
+    write(&mut text, plan, connections, options).expect("a Vec takes every write");
+    String::from_utf8(text).expect("written from strings")
+}
+
+/// Writes the plan as text to `to`, a block at a time. `connections`: connection name → URL
+/// shown (password already masked), if any.
+pub fn write(
+    to: &mut dyn Write,
+    plan: &Plan,
+    connections: &BTreeMap<String, String>,
+    options: &Options,
+) -> std::io::Result<()> {
+    let mut sink = Sink {
+        text: String::with_capacity(2 * HAND_ON_AT),
+        to,
+        failed: None,
+    };
+    write_to(&mut sink, plan, connections, options);
+    sink.hand_on();
+    match sink.failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn write_to(
+    sink: &mut Sink,
+    plan: &Plan,
+    connections: &BTreeMap<String, String>,
+    options: &Options,
+) {
     let paint = Paint(options.color);
     let shown = |a: Action| options.only.is_empty() || options.only.contains(&a);
-    // About 60 to 90 bytes a change (a queue's line and its properties' line): one
-    // allocation, not a doubling every few thousand.
-    let mut out = String::with_capacity(plan.changes.len() * 96 + 1024);
     let mut by_connection: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         by_connection.entry(&c.connection).or_default().push(c);
     }
     if by_connection.is_empty() {
-        out.push_str("The files declare nothing: no change.\n\n");
+        sink.text
+            .push_str("The files declare nothing: no change.\n\n");
     } else if plan.has_changes() || plan.count(Action::Unverified) > 0 {
-        paint.line(&mut out, "2", format_args!("{LEGEND}"));
-        out.push('\n');
+        paint.line(&mut sink.text, "2", format_args!("{LEGEND}"));
+        sink.text.push('\n');
     }
     for (connection, changes) in &by_connection {
         match connections.get(*connection) {
             Some(url) => paint.line(
-                &mut out,
+                &mut sink.text,
                 "1",
                 format_args!("connection `{connection}` ({url})"),
             ),
-            None => paint.line(&mut out, "1", format_args!("connection `{connection}`")),
+            None => paint.line(
+                &mut sink.text,
+                "1",
+                format_args!("connection `{connection}`"),
+            ),
         }
         if changes.iter().all(|c| c.action == Action::Skip) {
             let reason = changes[0].reason.clone().unwrap_or_default();
-            say!(out, "  # skipped: {reason}");
+            say!(sink.text, "  # skipped: {reason}");
             if options.verbose {
                 for c in changes {
-                    say!(out, "  # {} {}", c.kind().as_str(), Label(&c.entity));
+                    say!(sink.text, "  # {} {}", c.kind().as_str(), Label(&c.entity));
+                    sink.hand_on_if_full();
                 }
             } else {
-                say!(out, "  # {}", counted(changes));
+                say!(sink.text, "  # {}", counted(changes));
             }
-            out.push('\n');
+            sink.text.push('\n');
             continue;
         }
         let mut listed = 0;
@@ -354,11 +448,9 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
             if of_kind.is_empty() {
                 continue;
             }
-            say!(out, "  {}", plural_kind(kind));
+            say!(sink.text, "  {}", plural_kind(kind));
             listed += of_kind.len();
-            lines_in_parallel(&mut out, &of_kind, |out, c| {
-                change_lines(out, &paint, kind, c)
-            });
+            lines_in_parallel(sink, &of_kind, |out, c| change_lines(out, &paint, kind, c));
         }
         let unchanged = changes
             .iter()
@@ -367,25 +459,25 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
         let pending = changes.iter().any(|c| c.action != Action::Unchanged);
         if !pending {
             say!(
-                out,
+                sink.text,
                 "  no changes: {} {} up to date",
                 count(unchanged as u64, "entity"),
                 if unchanged == 1 { "is" } else { "are" }
             );
         } else if listed == 0 {
-            say!(out, "  nothing to show (--only)");
+            say!(sink.text, "  nothing to show (--only)");
         } else if unchanged > 0 && !options.verbose {
             say!(
-                out,
+                sink.text,
                 "  ({} unchanged; -v lists them)",
                 thousands(unchanged as u64)
             );
         }
-        out.push('\n');
+        sink.text.push('\n');
     }
     if !plan.unmanaged.is_empty() {
         paint.line(
-            &mut out,
+            &mut sink.text,
             "1",
             format_args!(
                 "unmanaged: on the broker, not in the files (untouched; --prune deletes them)"
@@ -394,18 +486,18 @@ pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Opt
         for c in &plan.unmanaged {
             let reason = c.reason.as_deref().map(|r| format!(" ({r})"));
             say!(
-                out,
+                sink.text,
                 "  ? {} {} on `{}`{}",
                 c.kind().as_str(),
                 Label(&c.entity),
                 c.connection,
                 reason.unwrap_or_default()
             );
+            sink.hand_on_if_full();
         }
-        out.push('\n');
+        sink.text.push('\n');
     }
-    out.push_str(&summary(plan, options));
-    out
+    sink.text.push_str(&summary(plan, options));
 }
 
 /// `Plan: 3 to create, 1 to replace, 0 to delete; 12,040 unchanged; 2 warnings.` and what to
@@ -503,4 +595,86 @@ fn write_label(f: &mut impl std::fmt::Write, entity: &Entity) -> std::fmt::Resul
         f.write_str("}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DestinationType;
+    use crate::spec::{BindingKey, BindingSpec};
+    use std::sync::Arc;
+
+    fn creates(n: usize) -> Plan {
+        let connection: Arc<str> = "amqp".into();
+        let changes = (0..n)
+            .map(|i| Change {
+                action: Action::Create,
+                connection: connection.clone(),
+                entity: Entity::Binding(BindingSpec {
+                    key: BindingKey {
+                        source: "ex".into(),
+                        destination: format!("q{i:07}").as_str().into(),
+                        destination_type: DestinationType::Queue,
+                        routing_key: format!("t.{i}").as_str().into(),
+                    },
+                    arguments: ArgMap::new(),
+                }),
+                reason: None,
+                differences: Vec::new(),
+            })
+            .collect();
+        Plan {
+            changes,
+            unmanaged: Vec::new(),
+        }
+    }
+
+    /// A long list, written by two threads a block at a time, is every change's lines in
+    /// order, as one thread writes them (an odd number of blocks, the last one short).
+    #[test]
+    fn a_long_list_is_written_in_order() {
+        let n = (2 * (PARALLEL_FROM / BLOCK) + 5) * BLOCK - BLOCK / 2;
+        assert!(n.div_ceil(BLOCK) % 2 == 1);
+        let plan = creates(n);
+        let text = render(&plan, &BTreeMap::new(), &Options::default());
+        let mut want = String::new();
+        for c in &plan.changes {
+            change_lines(&mut want, &Paint(false), EntityKind::Binding, c);
+        }
+        let (head, rest) = text.split_once("  bindings:\n").expect("a bindings list");
+        assert!(head.starts_with("Symbols:"), "{head}");
+        assert!(rest.starts_with(&want), "the lines differ");
+        assert!(
+            rest[want.len()..].starts_with("\nPlan: "),
+            "{}",
+            &rest[want.len()..]
+        );
+    }
+
+    /// A writer that fails (a closed pipe) ends the writing with its error: no panic, no
+    /// wait on the other thread.
+    #[test]
+    fn a_failing_writer_ends_with_its_error() {
+        struct Closed(usize);
+        impl Write for Closed {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += 1;
+                if self.0 > 2 {
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let plan = creates(2 * PARALLEL_FROM);
+        let mut closed = Closed(0);
+        let got = write(&mut closed, &plan, &BTreeMap::new(), &Options::default());
+        assert_eq!(
+            got.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::BrokenPipe)
+        );
+        assert_eq!(closed.0, 3, "nothing written after the error");
+    }
 }
