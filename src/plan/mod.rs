@@ -55,6 +55,22 @@ impl serde::Serialize for EntityKind {
 }
 
 impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::Create,
+        Action::Unchanged,
+        Action::Update,
+        Action::Replace,
+        Action::Delete,
+        Action::Skip,
+        Action::Unverified,
+    ];
+
+    /// A change that apply would make (`unverified` bindings are bound again, but they are
+    /// not pending: `--detailed-exitcode` would report them forever).
+    pub fn is_pending(self) -> bool {
+        !matches!(self, Action::Unchanged | Action::Skip | Action::Unverified)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -185,16 +201,37 @@ impl Plan {
     /// True when applying would change something (`unverified` bindings are bound again,
     /// but they are not pending changes: `--detailed-exitcode` would report them forever).
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| {
-            !matches!(
-                c.action,
-                Action::Unchanged | Action::Skip | Action::Unverified
-            )
-        })
+        self.changes.iter().any(|c| c.action.is_pending())
     }
 
     pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action == action).count()
+        self.counts().of(action)
+    }
+
+    /// How many changes of each action, counted in one pass.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for c in &self.changes {
+            counts.0[c.action as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// How many changes of each [`Action`] a plan holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts([usize; 7]);
+
+impl Counts {
+    pub fn of(&self, action: Action) -> usize {
+        self.0[action as usize]
+    }
+
+    /// As [`Plan::has_changes`].
+    pub fn has_changes(&self) -> bool {
+        Action::ALL
+            .iter()
+            .any(|&a| a.is_pending() && self.of(a) > 0)
     }
 }
 
@@ -342,6 +379,45 @@ mod tests {
         let desired = BTreeMap::from([("amqp".to_string(), want)]);
         let states = BTreeMap::from([("amqp".to_string(), state)]);
         plan(desired, &states, prune)
+    }
+
+    /// One pass counts each action as a filter would, and says "changes pending" exactly
+    /// when the plan does.
+    #[test]
+    fn counts_agree_with_the_changes() {
+        let change = |action| Change {
+            action,
+            connection: "amqp".into(),
+            entity: Entity::Binding(binding("k")),
+            reason: None,
+            differences: Vec::new(),
+        };
+        for actions in [
+            &[
+                Action::Unchanged,
+                Action::Skip,
+                Action::Unverified,
+                Action::Skip,
+            ][..],
+            &[Action::Unchanged, Action::Delete],
+            &[
+                Action::Create,
+                Action::Create,
+                Action::Replace,
+                Action::Update,
+            ],
+            &[],
+        ] {
+            let plan = Plan {
+                changes: actions.iter().map(|&a| change(a)).collect(),
+                unmanaged: Vec::new(),
+            };
+            let counts = plan.counts();
+            for a in Action::ALL {
+                assert_eq!(counts.of(a), actions.iter().filter(|&&x| x == a).count());
+            }
+            assert_eq!(counts.has_changes(), plan.has_changes(), "{actions:?}");
+        }
     }
 
     /// Against nothing, a large connection's changes (made by every core) are its specs in

@@ -437,26 +437,25 @@ fn write_to(
             sink.text.push('\n');
             continue;
         }
-        let mut listed = 0;
+        // The changes listed, by kind, and those unchanged: one pass.
+        let mut listed: [Vec<&Change>; 3] = Default::default();
+        let mut unchanged = 0;
+        for &c in changes {
+            unchanged += usize::from(c.action == Action::Unchanged);
+            if shown(c.action) && (c.action != Action::Unchanged || options.verbose) {
+                listed[c.kind() as usize].push(c);
+            }
+        }
         for kind in [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding] {
-            let of_kind: Vec<&&Change> = changes
-                .iter()
-                .filter(|c| c.kind() == kind)
-                .filter(|c| shown(c.action))
-                .filter(|c| c.action != Action::Unchanged || options.verbose)
-                .collect();
+            let of_kind = &listed[kind as usize];
             if of_kind.is_empty() {
                 continue;
             }
             say!(sink.text, "  {}", plural_kind(kind));
-            listed += of_kind.len();
-            lines_in_parallel(sink, &of_kind, |out, c| change_lines(out, &paint, kind, c));
+            lines_in_parallel(sink, of_kind, |out, c| change_lines(out, &paint, kind, c));
         }
-        let unchanged = changes
-            .iter()
-            .filter(|c| c.action == Action::Unchanged)
-            .count();
-        let pending = changes.iter().any(|c| c.action != Action::Unchanged);
+        let listed: usize = listed.iter().map(Vec::len).sum();
+        let pending = unchanged < changes.len();
         if !pending {
             say!(
                 sink.text,
@@ -503,18 +502,19 @@ fn write_to(
 /// `Plan: 3 to create, 1 to replace, 0 to delete; 12,040 unchanged; 2 warnings.` and what to
 /// do next.
 fn summary(plan: &Plan, options: &Options) -> String {
-    let n = |a: Action| thousands(plan.count(a) as u64);
+    let counts = plan.counts();
+    let n = |a: Action| thousands(counts.of(a) as u64);
     let mut parts = vec![format!("{} to create", n(Action::Create))];
-    if plan.count(Action::Update) > 0 {
+    if counts.of(Action::Update) > 0 {
         parts.push(format!("{} to update", n(Action::Update)));
     }
     parts.push(format!("{} to replace", n(Action::Replace)));
     parts.push(format!("{} to delete", n(Action::Delete)));
     let mut tail = vec![format!("{} unchanged", n(Action::Unchanged))];
-    if plan.count(Action::Unverified) > 0 {
+    if counts.of(Action::Unverified) > 0 {
         tail.push(format!("{} unverified", n(Action::Unverified)));
     }
-    if plan.count(Action::Skip) > 0 {
+    if counts.of(Action::Skip) > 0 {
         tail.push(format!("{} skipped", n(Action::Skip)));
     }
     let t = options.tally;
@@ -529,7 +529,7 @@ fn summary(plan: &Plan, options: &Options) -> String {
         text.push_str(
             "Offline, this is the whole topology: give each connection's URL (--connection NAME=URL or TOPOLOGY_CONNECTION_<NAME>) to plan against its broker.\n",
         );
-    } else if plan.has_changes() {
+    } else if counts.has_changes() {
         text.push_str(
             "Run `topology apply` to make these changes, or save this plan with `--out plan.json` and run `topology apply --plan plan.json`.\n",
         );
