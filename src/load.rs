@@ -240,3 +240,34 @@ fn remote_service_exchange(default_connection: &str) -> Source {
         SourceKind::Topology,
     )
 }
+
+/// Generated trees for tests.
+#[cfg(test)]
+pub(crate) mod test_tree {
+    /// Two modules, `A` on connection `amqp` and `B` on `other`, each with `exchanges` topic
+    /// exchanges of `bindings` bindings to `queues` queues, declared in reverse (plan order
+    /// is not declaration order).
+    pub fn two_connections(exchanges: usize, bindings: usize, queues: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (module, connection) in [("A", "amqp"), ("B", "other")] {
+            let etc = dir.path().join(format!("{module}/etc"));
+            std::fs::create_dir_all(&etc).unwrap();
+            let mut xml = String::from("<config>");
+            for x in (0..exchanges).rev() {
+                xml += &format!(
+                    "<exchange name=\"{module}.x{x}\" type=\"topic\" connection=\"{connection}\">"
+                );
+                for b in (0..bindings).rev() {
+                    xml += &format!(
+                        "<binding id=\"b{b}\" topic=\"t{b}\" destinationType=\"queue\" destination=\"q{}\"/>",
+                        b % queues
+                    );
+                }
+                xml += "</exchange>";
+            }
+            xml += "</config>";
+            std::fs::write(etc.join("queue_topology.xml"), xml).unwrap();
+        }
+        dir
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Arguments, DestinationType, Name, Topology, Value};
+use crate::model::{Arguments, Binding, DestinationType, Exchange, Name, Queue, Topology, Value};
 
 pub type ArgMap = BTreeMap<String, Value>;
 
@@ -211,23 +211,10 @@ fn exchange_and_queue_specs(
     {
         at(&mut out, &e.connection.value)
             .exchanges
-            .push(ExchangeSpec {
-                name: e.name.value.clone(),
-                kind: e.kind.value.clone(),
-                durable: e.durable.value,
-                auto_delete: e.auto_delete.value,
-                internal: e.internal.value,
-                arguments: arg_map(&e.arguments),
-            });
+            .push(exchange_spec(e));
     }
     for q in order.queues.iter().map(|&i| &topology.queues[i as usize]) {
-        at(&mut out, &q.connection.value).queues.push(QueueSpec {
-            name: q.name.value.clone(),
-            durable: q.durable.value,
-            auto_delete: q.auto_delete.value,
-            arguments: arg_map(&q.arguments),
-            usage: Usage::default(),
-        });
+        at(&mut out, &q.connection.value).queues.push(queue_spec(q));
     }
     out
 }
@@ -246,17 +233,45 @@ fn binding_specs(topology: &Topology, connections: &[String]) -> Vec<Vec<Binding
             .expect("every binding's connection is in Topology::connections")
     };
     for b in order.iter().map(|&i| &topology.bindings[i as usize]) {
-        out[slot(&b.connection)].push(BindingSpec {
-            key: BindingKey {
-                source: b.source.clone(),
-                destination: b.destination.value.clone(),
-                destination_type: b.destination_type.value,
-                routing_key: b.routing_key.value.clone(),
-            },
-            arguments: arg_map(&b.arguments),
-        });
+        out[slot(&b.connection)].push(binding_spec(b));
     }
     out
+}
+
+/// The spec of one of the model's exchanges.
+pub fn exchange_spec(e: &Exchange) -> ExchangeSpec {
+    ExchangeSpec {
+        name: e.name.value.clone(),
+        kind: e.kind.value.clone(),
+        durable: e.durable.value,
+        auto_delete: e.auto_delete.value,
+        internal: e.internal.value,
+        arguments: arg_map(&e.arguments),
+    }
+}
+
+/// The spec of one of the model's queues.
+pub fn queue_spec(q: &Queue) -> QueueSpec {
+    QueueSpec {
+        name: q.name.value.clone(),
+        durable: q.durable.value,
+        auto_delete: q.auto_delete.value,
+        arguments: arg_map(&q.arguments),
+        usage: Usage::default(),
+    }
+}
+
+/// The spec of one of the model's bindings.
+pub fn binding_spec(b: &Binding) -> BindingSpec {
+    BindingSpec {
+        key: BindingKey {
+            source: b.source.clone(),
+            destination: b.destination.value.clone(),
+            destination_type: b.destination_type.value,
+            routing_key: b.routing_key.value.clone(),
+        },
+        arguments: arg_map(&b.arguments),
+    }
 }
 
 fn arg_map(args: &Arguments) -> ArgMap {
@@ -285,27 +300,7 @@ mod tests {
     /// own entities (two connections here), in plan order.
     #[test]
     fn bindings_made_apart_are_the_same_specs() {
-        let dir = tempfile::tempdir().unwrap();
-        for (module, connection) in [("A", "amqp"), ("B", "other")] {
-            let etc = dir.path().join(format!("{module}/etc"));
-            std::fs::create_dir_all(&etc).unwrap();
-            let mut xml = String::from("<config>");
-            // Declared in reverse, so that plan order is not declaration order.
-            for x in (0..3).rev() {
-                xml += &format!(
-                    "<exchange name=\"{module}.x{x}\" type=\"topic\" connection=\"{connection}\">"
-                );
-                for b in (0..40).rev() {
-                    xml += &format!(
-                        "<binding id=\"b{b}\" topic=\"t{b}\" destinationType=\"queue\" destination=\"q{}\"/>",
-                        b % 7
-                    );
-                }
-                xml += "</exchange>";
-            }
-            xml += "</config>";
-            std::fs::write(etc.join("queue_topology.xml"), xml).unwrap();
-        }
+        let dir = crate::load::test_tree::two_connections(3, 40, 7);
         let loaded = load(&[dir.path().to_path_buf()], &Options::default()).unwrap();
         let topology = &loaded.topology;
         let apart = desired_made(topology, true);

@@ -17,8 +17,20 @@ use crate::spec;
 
 /// Runs `plan`.
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
-    // The specs are made while lint runs.
-    let (loaded, desired) = load_files_beside(cli, &args.paths, spec::desired_by_connection)?;
+    // While lint runs: the specs to plan against the brokers, or with `--offline` the plan.
+    let (loaded, (desired, made)) = load_files_beside(cli, &args.paths, |topology| {
+        if args.offline {
+            let connections = topology.connections();
+            let plan = crate::plan::against_nothing(topology, &connections);
+            let names = connections
+                .into_iter()
+                .map(|c| (c, spec::ConnectionSpecs::default()))
+                .collect();
+            (names, Some(plan))
+        } else {
+            (spec::desired_by_connection(topology), None)
+        }
+    })?;
     let connections: Vec<String> = desired.keys().cloned().collect();
     let tally = Tally::of(&loaded.diagnostics);
     let has_errors = tally.errors > 0;
@@ -35,7 +47,10 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
         }
     };
     let offline = session.snapshot.is_none();
-    let the_plan = session.plan(desired, args.broker.prune);
+    let the_plan = match made {
+        Some(plan) => session.skip_not_amqp(plan),
+        None => session.plan(desired, args.broker.prune),
+    };
     if let Some(path) = &args.out {
         let saved = crate::saved::SavedPlan::new(
             &the_plan,

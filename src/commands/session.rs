@@ -154,6 +154,20 @@ impl Session {
         }
         plan::plan(desired, &states, prune)
     }
+
+    /// A plan made against nothing ([`plan::against_nothing`]), the connections that are
+    /// not AMQP skipped with the reason, as [`Session::plan`] skips them.
+    pub(crate) fn skip_not_amqp(&self, mut plan: Plan) -> Plan {
+        if !self.not_amqp.is_empty() {
+            for c in &mut plan.changes {
+                if let Some(why) = self.not_amqp.get(&*c.connection) {
+                    c.action = plan::Action::Skip;
+                    c.reason = Some(why.clone());
+                }
+            }
+        }
+        plan
+    }
 }
 
 /// Why connections that have entities cannot be planned against a broker.

@@ -267,6 +267,72 @@ pub fn plan(
     Plan { changes, unmanaged }
 }
 
+/// Topologies from this many entities have their plan against nothing made by every core.
+const AGAINST_NOTHING_IN_PARALLEL_FROM: usize = 20_000;
+
+/// The plan of `topology` against no broker (`plan --offline`): every entity a `create`, in
+/// plan order. The same plan as [`plan`] of the topology's specs with every connection
+/// offline, made from the model at once: no specs made first and moved after (at 100,000
+/// bindings, 17 MB written once less), the changes written in place by every core.
+/// `connections`: the topology's [`Topology::connections`](crate::model::Topology::connections).
+pub fn against_nothing(topology: &crate::model::Topology, connections: &[String]) -> Plan {
+    let (order, bindings) = rayon::join(
+        || topology.entity_order(connections),
+        || topology.binding_order(connections),
+    );
+    let shared: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.as_str())).collect();
+    let connection = |name: &str| -> Arc<str> {
+        let at = connections
+            .binary_search_by(|c| c.as_str().cmp(name))
+            .expect("every entity's connection is in Topology::connections");
+        shared[at].clone()
+    };
+    let (exchanges, queues) = (order.exchanges.len(), order.queues.len());
+    let make = |k: usize| -> Change {
+        let (connection, entity) = if k < exchanges {
+            let e = &topology.exchanges[order.exchanges[k] as usize];
+            (
+                connection(&e.connection.value),
+                Entity::Exchange(crate::spec::exchange_spec(e)),
+            )
+        } else if k < exchanges + queues {
+            let q = &topology.queues[order.queues[k - exchanges] as usize];
+            (
+                connection(&q.connection.value),
+                Entity::Queue(crate::spec::queue_spec(q)),
+            )
+        } else {
+            let b = &topology.bindings[bindings[k - exchanges - queues] as usize];
+            (
+                connection(&b.connection),
+                Entity::Binding(crate::spec::binding_spec(b)),
+            )
+        };
+        Change {
+            action: Action::Create,
+            connection,
+            entity,
+            reason: None,
+            differences: Vec::new(),
+        }
+    };
+    let all = exchanges + queues + bindings.len();
+    let mut changes = Vec::with_capacity(all);
+    if all < AGAINST_NOTHING_IN_PARALLEL_FROM {
+        changes.extend((0..all).map(make));
+    } else {
+        use rayon::prelude::*;
+        (0..all)
+            .into_par_iter()
+            .map(make)
+            .collect_into_vec(&mut changes);
+    }
+    Plan {
+        changes,
+        unmanaged: Vec::new(),
+    }
+}
+
 /// Orders by (kind, connection, name), without making any name: the changes arrive mostly
 /// in order (per connection, each kind sorted), which a stable sort takes as runs.
 /// (`sort_by_key` made the key, a formatted name, at every comparison: 60 million of them
@@ -418,6 +484,43 @@ mod tests {
             }
             assert_eq!(counts.has_changes(), plan.has_changes(), "{actions:?}");
         }
+    }
+
+    /// The plan against nothing, made from the model at once, is the plan of the model's
+    /// specs with every connection offline: on every fixture (some with two connections,
+    /// some with errors) and on a topology large enough to be made by every core.
+    #[test]
+    fn against_nothing_is_the_offline_plan_of_the_specs() {
+        let large = crate::load::test_tree::two_connections(30, 400, 300);
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&fixtures)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        dirs.push(large.path().to_path_buf());
+        let mut sizes = Vec::new();
+        for dir in dirs {
+            let options = crate::load::Options::with_default_connection("amqp");
+            let Ok(loaded) = crate::load::load(std::slice::from_ref(&dir), &options) else {
+                continue;
+            };
+            let topology = &loaded.topology;
+            let desired = crate::spec::desired_by_connection(topology);
+            let states = desired
+                .keys()
+                .map(|c| (c.clone(), ConnectionState::Offline))
+                .collect();
+            let want = plan(desired, &states, false);
+            let got = against_nothing(topology, &topology.connections());
+            assert_eq!(got, want, "{}", dir.display());
+            sizes.push(got.changes.len());
+        }
+        assert!(sizes.len() >= 10, "{sizes:?}");
+        assert!(
+            sizes.iter().any(|&n| n >= AGAINST_NOTHING_IN_PARALLEL_FROM),
+            "{sizes:?}"
+        );
     }
 
     /// Against nothing, a large connection's changes (made by every core) are its specs in
