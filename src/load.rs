@@ -1,7 +1,7 @@
 //! The front half of the pipeline, from PATH arguments to a linted [`Topology`]:
 //! read → syntax → schema → model (merge) → lint. Used by every command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use crate::lint::Dialect;
 
@@ -115,14 +115,14 @@ pub fn load_beside_lint<R: Send>(
     }
     // Magento's RemoteService topology reader adds the `magento` exchange to what the
     // modules declare, on the default connection, in every install that provisions.
-    let mut reads: Vec<Source> = Vec::with_capacity(topology_files.len() + 1);
+    let mut reads: Vec<(Source, Option<&Path>)> = Vec::with_capacity(topology_files.len() + 1);
     if found.installs.iter().any(|i| i.provisions) {
-        reads.push(remote_service_exchange(&default_connection));
+        reads.push((remote_service_exchange(&default_connection), None));
     }
     for path in &topology_files {
-        reads.push(source::read(path, SourceKind::Topology));
+        reads.push((source::read(path, SourceKind::Topology), Some(path)));
     }
-    for src in reads {
+    for (src, path) in reads {
         let id = sources.add(src);
         let src = sources.get(id);
         if let Some(d) = unreadable(id, src) {
@@ -134,9 +134,16 @@ pub fn load_beside_lint<R: Send>(
         let (decl, d) = schema::decode(&doc);
         gather(&mut diagnostics, d);
         decls.push(decl);
-        // A large file's syntax tree, freed, is handed back before the next is read.
+        // A large file's syntax tree, freed, is handed back before the next is read; its
+        // text too (read again if a diagnostic points into it).
         drop(doc);
-        memory::give_back_after(src.text.len());
+        let len = src.text.len();
+        if let Some(path) = path
+            && len >= RELEASE_TEXT_FROM
+        {
+            sources.get_mut(id).release_text(path);
+        }
+        memory::give_back_after(len);
     }
     let mut comm_ids = Vec::new();
     for path in &communication_files {
@@ -187,6 +194,7 @@ pub fn load_beside_lint<R: Send>(
     } else {
         (finish(diagnostics), beside(&topology))
     };
+    let diagnostics = restore_texts(&mut sources, diagnostics);
     Ok((
         Loaded {
             sources,
@@ -197,6 +205,36 @@ pub fn load_beside_lint<R: Send>(
         },
         beside,
     ))
+}
+
+/// Files from this many bytes have their text released once parsed.
+const RELEASE_TEXT_FROM: usize = 64 * 1024;
+
+/// The texts of the files that `diagnostics` point into, read again (their snippets and
+/// locations need them); a file that changed since it was parsed gets a warning first.
+fn restore_texts(sources: &mut Sources, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let files: std::collections::BTreeSet<source::FileId> = diagnostics
+        .iter()
+        .flat_map(|d| d.labels.iter().map(|l| l.span.file))
+        .collect();
+    let mut changed = Vec::new();
+    for file in files {
+        if let Err(why) = sources.get_mut(file).restore_text() {
+            changed.push(
+                Diagnostic::warning(
+                    Code::Unreadable,
+                    format!("{why}: its snippets below are blank"),
+                )
+                .with_help("run again on files that are not being written"),
+            );
+        }
+    }
+    if !changed.is_empty() {
+        // Diagnostics without a place come first.
+        changed.append(&mut diagnostics);
+        diagnostics = changed;
+    }
+    diagnostics
 }
 
 /// `more` added to `diagnostics`; taken whole when there are none yet (a million diagnostics
@@ -239,6 +277,61 @@ fn remote_service_exchange(default_connection: &str) -> Source {
         ),
         SourceKind::Topology,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file's text is released once parsed, and read again for the diagnostic that
+    /// points into it: its snippet and location are those of the file.
+    #[test]
+    fn a_large_file_with_a_problem_keeps_its_snippet() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("M/etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        let mut xml = String::from("<config>\n");
+        while xml.len() < 2 * RELEASE_TEXT_FROM {
+            xml += "  <exchange name=\"fine\" type=\"topic\"/>\n";
+        }
+        xml += "  <exchange name=\"odd\" type=\"topic\" durable=\"maybe\"/>\n</config>\n";
+        std::fs::write(etc.join("queue_topology.xml"), &xml).unwrap();
+        let big = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(big.path().join("N/etc")).unwrap();
+        std::fs::write(
+            big.path().join("N/etc/queue_topology.xml"),
+            xml.replace("durable=\"maybe\"", ""),
+        )
+        .unwrap();
+        let loaded = load(
+            &[dir.path().to_path_buf(), big.path().to_path_buf()],
+            &Options::default(),
+        )
+        .unwrap();
+        let d = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("maybe"))
+            .expect("a diagnostic for durable=\"maybe\"");
+        let span = d.primary().unwrap();
+        let (file, line, _) = loaded.sources.location(span);
+        assert!(file.ends_with("M/etc/queue_topology.xml"), "{file}");
+        assert_eq!(line, xml.lines().count() - 1);
+        let text = crate::render::diagnostics::render(&loaded.diagnostics, &loaded.sources, false);
+        assert!(text.contains("durable=\"maybe\""), "{text}");
+        // The file without a problem keeps its text released.
+        let clean = loaded
+            .sources
+            .iter()
+            .find(|(_, s)| s.name.contains("/N/"))
+            .unwrap()
+            .1;
+        assert_eq!(clean.text, "");
+        assert_eq!(
+            clean.full_text().unwrap().len(),
+            xml.len() - "durable=\"maybe\"".len()
+        );
+    }
 }
 
 /// Generated trees for tests.

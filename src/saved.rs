@@ -89,7 +89,11 @@ pub fn digests(loaded: &Loaded) -> Vec<FileDigest> {
         .iter()
         .map(|(_, s)| FileDigest {
             path: s.name.clone(),
-            sha256: digest(s.text.as_bytes()),
+            // A file that changed since it was parsed matches no digest of it.
+            sha256: match s.full_text() {
+                Ok(text) => digest(text.as_bytes()),
+                Err(why) => format!("unavailable: {why}"),
+            },
         })
         .collect();
     for install in &loaded.installs {

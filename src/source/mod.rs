@@ -112,6 +112,23 @@ pub struct Source {
     line_starts: Vec<u32>,
     /// `char_blocks[i]`: characters in `text[..i * COLUMN_BLOCK]`.
     char_blocks: Vec<u32>,
+    /// Set while the text is released ([`Source::release_text`]).
+    released: Option<Released>,
+}
+
+/// A released text: where to read it again, and what it was (to know it is the same).
+#[derive(Debug)]
+struct Released {
+    path: PathBuf,
+    len: usize,
+    hash: u64,
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(text.as_bytes());
+    h.finish()
 }
 
 /// Characters that start in `bytes` (bytes that are not UTF-8 continuation bytes).
@@ -144,7 +161,61 @@ impl Source {
             read_error: None,
             line_starts,
             char_blocks,
+            released: None,
         }
+    }
+
+    /// Frees the text of a file read from `path`, once parsed: only a diagnostic's snippet
+    /// and location need it again, and [`Source::restore_text`] reads it again for them
+    /// (a large topology's files are most of lint's memory otherwise).
+    pub fn release_text(&mut self, path: &Path) {
+        if self.released.is_some() || self.read_error.is_some() {
+            return;
+        }
+        self.released = Some(Released {
+            path: path.to_path_buf(),
+            len: self.text.len(),
+            hash: text_hash(&self.text),
+        });
+        self.text = String::new();
+    }
+
+    /// The text, also when released: read again, and refused (with why) when the file is
+    /// not what was parsed any more.
+    pub fn full_text(&self) -> Result<std::borrow::Cow<'_, str>, String> {
+        let Some(r) = &self.released else {
+            return Ok(std::borrow::Cow::Borrowed(&self.text));
+        };
+        let again = read(&r.path, self.kind);
+        if let Some(why) = again.read_error {
+            return Err(format!("cannot read `{}` again: {why}", self.name));
+        }
+        if again.text.len() != r.len || text_hash(&again.text) != r.hash {
+            return Err(format!("`{}` changed while it was read", self.name));
+        }
+        Ok(std::borrow::Cow::Owned(again.text))
+    }
+
+    /// Puts a released text back ([`Source::full_text`]). When it cannot be, the text
+    /// becomes blank lines of the same lengths (locations stay right, snippets show blank
+    /// lines) and the reason is returned.
+    pub fn restore_text(&mut self) -> Result<(), String> {
+        let Some(released) = &self.released else {
+            return Ok(());
+        };
+        let (text, result) = match self.full_text() {
+            Ok(text) => (text.into_owned(), Ok(())),
+            Err(why) => {
+                let mut blank = vec![b' '; released.len];
+                for &start in &self.line_starts[1..] {
+                    blank[start as usize - 1] = b'\n';
+                }
+                (String::from_utf8(blank).expect("ASCII"), Err(why))
+            }
+        };
+        self.text = text;
+        self.released = None;
+        result
     }
 
     /// A file that could not be read: `reason` says why, the text is empty.
@@ -210,6 +281,12 @@ impl Sources {
     pub fn get(&self, id: FileId) -> &Source {
         self.files
             .get(id.0 as usize)
+            .expect("a FileId is only made by Sources::add")
+    }
+
+    pub fn get_mut(&mut self, id: FileId) -> &mut Source {
+        self.files
+            .get_mut(id.0 as usize)
             .expect("a FileId is only made by Sources::add")
     }
 
@@ -608,6 +685,39 @@ pub fn from_bytes(name: String, bytes: Vec<u8>, kind: SourceKind) -> Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A released text comes back as it was; a file changed since comes back as blank
+    /// lines of the same lengths, with why, its locations unchanged.
+    #[test]
+    fn a_released_text_is_read_again_or_refused_when_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue_topology.xml");
+        let text = "<config>\n  <exchange name=\"\u{e9}x\"/>\n</config>\n";
+        std::fs::write(&path, text).unwrap();
+        let mut s = read(&path, SourceKind::Topology);
+        let at = s.location(22);
+        s.release_text(&path);
+        assert_eq!(s.text, "");
+        assert_eq!(s.full_text().unwrap(), text);
+        s.restore_text().unwrap();
+        assert_eq!(s.text, text);
+        assert_eq!(s.location(22), at);
+
+        s.release_text(&path);
+        std::fs::write(&path, text.replace("x\"", "y\"")).unwrap();
+        let why = s.full_text().unwrap_err();
+        assert!(why.contains("changed while it was read"), "{why}");
+        let why = s.restore_text().unwrap_err();
+        assert!(why.contains("changed"), "{why}");
+        assert_eq!(s.text.len(), text.len());
+        assert_eq!(s.text.lines().count(), text.lines().count());
+        assert!(s.text.trim().is_empty());
+
+        let mut gone = read(&path, SourceKind::Topology);
+        gone.release_text(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert!(gone.full_text().unwrap_err().contains("cannot read"));
+    }
 
     #[test]
     fn location_is_one_based_and_counts_characters() {
