@@ -1,5 +1,7 @@
 //! The front half of the pipeline, from PATH arguments to a linted [`Topology`]:
-//! read → syntax → schema → model (merge) → lint. Used by every command.
+//! read → syntax → schema → model (merge) → lint. Used by every command. A large file's
+//! text is released once parsed and read again only for the files a diagnostic points
+//! into (most of lint's memory at scale otherwise).
 
 use std::path::{Path, PathBuf};
 

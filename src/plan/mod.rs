@@ -14,8 +14,10 @@
 //! - Entities on a broker that the files do not declare go to `unmanaged`, or become
 //!   `delete` with `prune` (queues only when they hold no message).
 //!
-//! This file holds the plan's types and its order; `diff` plans a connection against what
-//! its management API showed (or against nothing), `probe` one read with AMQP probes only.
+//! This file holds the plan's types and its order, and the plan against no broker made
+//! from the model at once ([`against_nothing`], `plan --offline`); `diff` plans a
+//! connection against what its management API showed (or against nothing), `probe` one
+//! read with AMQP probes only.
 
 mod diff;
 mod probe;
