@@ -363,7 +363,7 @@ pub struct Options {
 
 const LEGEND: &str = "Symbols: + create, ~ update, -/+ replace (deleted, then created again), - delete, * unverified (bound again), # skipped";
 
-/// The plan as text (see [`write`]).
+/// The plan as text (see [`write()`]).
 pub fn render(plan: &Plan, connections: &BTreeMap<String, String>, options: &Options) -> String {
     let mut text = Vec::new();
     write(&mut text, plan, connections, options).expect("a Vec takes every write");
