@@ -10,9 +10,6 @@ use crate::broker::state::ConnectionState;
 use crate::model::Value;
 use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType};
 
-/// Connections with this many entities are planned against nothing by every core.
-const IN_PARALLEL_FROM: usize = 20_000;
-
 pub(super) fn plan_connection(
     connection: &str,
     want: ConnectionSpecs,
@@ -42,31 +39,15 @@ pub(super) fn plan_connection(
                 ),
                 _ => (Action::Create, None),
             };
-            let all = want.exchanges.len() + want.queues.len() + want.bindings.len();
-            changes.reserve(all);
-            if all < IN_PARALLEL_FROM {
-                let all = want
-                    .exchanges
-                    .into_iter()
-                    .map(Entity::Exchange)
-                    .chain(want.queues.into_iter().map(Entity::Queue))
-                    .chain(want.bindings.into_iter().map(Entity::Binding));
-                for entity in all {
-                    changes.push(change(action, entity, reason.clone(), Vec::new()));
-                }
-            } else {
-                // Written in place by every core (a change is written to fresh memory: the
-                // page faults are most of the time).
-                use rayon::prelude::*;
-                let all = want
-                    .exchanges
-                    .into_par_iter()
-                    .map(Entity::Exchange)
-                    .chain(want.queues.into_par_iter().map(Entity::Queue))
-                    .chain(want.bindings.into_par_iter().map(Entity::Binding));
-                changes.par_extend(
-                    all.map(|entity| change(action, entity, reason.clone(), Vec::new())),
-                );
+            changes.reserve(want.exchanges.len() + want.queues.len() + want.bindings.len());
+            let all = want
+                .exchanges
+                .into_iter()
+                .map(Entity::Exchange)
+                .chain(want.queues.into_iter().map(Entity::Queue))
+                .chain(want.bindings.into_iter().map(Entity::Binding));
+            for entity in all {
+                changes.push(change(action, entity, reason.clone(), Vec::new()));
             }
             return;
         }

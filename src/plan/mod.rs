@@ -222,7 +222,7 @@ impl Plan {
 
 /// How many changes of each [`Action`] a plan holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts([usize; 7]);
+pub struct Counts([usize; Action::ALL.len()]);
 
 impl Counts {
     pub fn of(&self, action: Action) -> usize {
@@ -525,8 +525,8 @@ mod tests {
         );
     }
 
-    /// Against nothing, a large connection's changes (made by every core) are its specs in
-    /// their order, each a create; with no URL, each a skip with the reason.
+    /// Against nothing, a large connection's changes are its specs in their order, each a
+    /// create; with no URL, each a skip with the reason.
     #[test]
     fn a_large_connection_against_nothing_keeps_the_specs_order() {
         let n = 25_000;
