@@ -166,14 +166,10 @@ pub fn desired_by_connection(topology: &Topology) -> BTreeMap<String, Connection
 fn desired_made(topology: &Topology, apart: bool) -> BTreeMap<String, ConnectionSpecs> {
     let connections = topology.connections();
     let (mut out, bindings) = if apart {
-        std::thread::scope(|scope| {
-            let bindings = scope.spawn(|| binding_specs(topology, &connections));
-            let out = exchange_and_queue_specs(topology, &connections);
-            let bindings = bindings
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (out, bindings)
-        })
+        rayon::join(
+            || exchange_and_queue_specs(topology, &connections),
+            || binding_specs(topology, &connections),
+        )
     } else {
         (
             exchange_and_queue_specs(topology, &connections),
