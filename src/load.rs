@@ -3,7 +3,7 @@
 //! text is released once parsed and read again only for the files a diagnostic points
 //! into (most of lint's memory at scale otherwise).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use crate::lint::Dialect;
 
@@ -117,14 +117,14 @@ pub fn load_beside_lint<R: Send>(
     }
     // Magento's RemoteService topology reader adds the `magento` exchange to what the
     // modules declare, on the default connection, in every install that provisions.
-    let mut reads: Vec<(Source, Option<&Path>)> = Vec::with_capacity(topology_files.len() + 1);
+    let mut reads: Vec<Source> = Vec::with_capacity(topology_files.len() + 1);
     if found.installs.iter().any(|i| i.provisions) {
-        reads.push((remote_service_exchange(&default_connection), None));
+        reads.push(remote_service_exchange(&default_connection));
     }
     for path in &topology_files {
-        reads.push((source::read(path, SourceKind::Topology), Some(path)));
+        reads.push(source::read(path, SourceKind::Topology));
     }
-    for (src, path) in reads {
+    for src in reads {
         let id = sources.add(src);
         let src = sources.get(id);
         if let Some(d) = unreadable(id, src) {
@@ -140,10 +140,8 @@ pub fn load_beside_lint<R: Send>(
         // text too (read again if a diagnostic points into it).
         drop(doc);
         let len = src.text.len();
-        if let Some(path) = path
-            && len >= RELEASE_TEXT_FROM
-        {
-            sources.get_mut(id).release_text(path);
+        if len >= RELEASE_TEXT_FROM {
+            sources.get_mut(id).release_text();
         }
         memory::give_back_after(len);
     }

@@ -112,14 +112,15 @@ pub struct Source {
     line_starts: Vec<u32>,
     /// `char_blocks[i]`: characters in `text[..i * COLUMN_BLOCK]`.
     char_blocks: Vec<u32>,
+    /// The file it was read from ([`read`]); None for a text made in memory.
+    path: Option<PathBuf>,
     /// Set while the text is released ([`Source::release_text`]).
     released: Option<Released>,
 }
 
-/// A released text: where to read it again, and what it was (to know it is the same).
+/// What a released text was (to know the file read again is the same).
 #[derive(Debug)]
 struct Released {
-    path: PathBuf,
     len: usize,
     hash: u64,
 }
@@ -161,19 +162,20 @@ impl Source {
             read_error: None,
             line_starts,
             char_blocks,
+            path: None,
             released: None,
         }
     }
 
-    /// Frees the text of a file read from `path`, once parsed: only a diagnostic's snippet
-    /// and location need it again, and [`Source::restore_text`] reads it again for them
-    /// (a large topology's files are most of lint's memory otherwise).
-    pub fn release_text(&mut self, path: &Path) {
-        if self.released.is_some() || self.read_error.is_some() {
+    /// Frees the text of a file once parsed: only a diagnostic's snippet and location need
+    /// it again, and [`Source::restore_text`] reads it again for them (a large topology's
+    /// files are most of lint's memory otherwise). A text made in memory, or a file that
+    /// could not be read, is kept.
+    pub fn release_text(&mut self) {
+        if self.path.is_none() || self.released.is_some() || self.read_error.is_some() {
             return;
         }
         self.released = Some(Released {
-            path: path.to_path_buf(),
             len: self.text.len(),
             hash: text_hash(&self.text),
         });
@@ -183,10 +185,10 @@ impl Source {
     /// The text, also when released: read again, and refused (with why) when the file is
     /// not what was parsed any more.
     pub fn full_text(&self) -> Result<std::borrow::Cow<'_, str>, String> {
-        let Some(r) = &self.released else {
+        let (Some(r), Some(path)) = (&self.released, &self.path) else {
             return Ok(std::borrow::Cow::Borrowed(&self.text));
         };
-        let again = read(&r.path, self.kind);
+        let again = read(path, self.kind);
         if let Some(why) = again.read_error {
             return Err(format!("cannot read `{}` again: {why}", self.name));
         }
@@ -577,10 +579,12 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn read(path: &Path, kind: SourceKind) -> Source {
     let shown = path.display().to_string();
     let name = shown.strip_prefix("./").unwrap_or(&shown).to_string();
-    match read_bytes(path) {
+    let mut source = match read_bytes(path) {
         Ok(bytes) => from_bytes(name, bytes, kind),
         Err(reason) => Source::unreadable(name, kind, reason),
-    }
+    };
+    source.path = Some(path.to_path_buf());
+    source
 }
 
 /// The bytes of a regular file of at most [`MAX_FILE_BYTES`]; otherwise why not, in words.
@@ -696,14 +700,14 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut s = read(&path, SourceKind::Topology);
         let at = s.location(22);
-        s.release_text(&path);
+        s.release_text();
         assert_eq!(s.text, "");
         assert_eq!(s.full_text().unwrap(), text);
         s.restore_text().unwrap();
         assert_eq!(s.text, text);
         assert_eq!(s.location(22), at);
 
-        s.release_text(&path);
+        s.release_text();
         std::fs::write(&path, text.replace("x\"", "y\"")).unwrap();
         let why = s.full_text().unwrap_err();
         assert!(why.contains("changed while it was read"), "{why}");
@@ -714,7 +718,7 @@ mod tests {
         assert!(s.text.trim().is_empty());
 
         let mut gone = read(&path, SourceKind::Topology);
-        gone.release_text(&path);
+        gone.release_text();
         std::fs::remove_file(&path).unwrap();
         assert!(gone.full_text().unwrap_err().contains("cannot read"));
     }
