@@ -10,7 +10,8 @@ pub use crate::lint::Dialect;
 use crate::communication::SyncTopics;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{MergeInput, Topology, merge};
-use crate::source::{self, PathError, Source, SourceKind, Sources, Span};
+use crate::schema::FileDecl;
+use crate::source::{self, FileId, PathError, Source, SourceKind, Sources, Span};
 use crate::{lint, memory, schema, syntax};
 
 /// Everything known after reading and checking the files.
@@ -124,26 +125,11 @@ pub fn load_beside_lint<R: Send>(
     for path in &topology_files {
         reads.push(source::read(path, SourceKind::Topology));
     }
-    for src in reads {
-        let id = sources.add(src);
-        let src = sources.get(id);
-        if let Some(d) = unreadable(id, src) {
-            diagnostics.push(d);
-            continue;
-        }
-        let (doc, d) = syntax::parse(id, src);
-        gather(&mut diagnostics, d);
-        let (decl, d) = schema::decode(&doc);
-        gather(&mut diagnostics, d);
-        decls.push(decl);
-        // A large file's syntax tree, freed, is handed back before the next is read; its
-        // text too (read again if a diagnostic points into it).
-        drop(doc);
-        let len = src.text.len();
-        if len >= RELEASE_TEXT_FROM {
-            sources.get_mut(id).release_text();
-        }
-        memory::give_back_after(len);
+    let parsed = parse_topologies(reads, sources.next_id(), PARSE_IN_PARALLEL_FROM);
+    for file in parsed {
+        sources.add(file.source);
+        gather(&mut diagnostics, file.diagnostics);
+        decls.extend(file.decl);
     }
     let mut comm_ids = Vec::new();
     for path in &communication_files {
@@ -205,6 +191,58 @@ pub fn load_beside_lint<R: Send>(
         },
         beside,
     ))
+}
+
+/// Topology files of this many bytes in all are parsed on every core.
+const PARSE_IN_PARALLEL_FROM: usize = 256 * 1024;
+
+/// `reads` parsed and decoded, in order, the first to be added to the sources as `first`:
+/// on every core when they hold `in_parallel_from` bytes or more (each diagnostic and
+/// declaration keeps its file's id and place either way).
+fn parse_topologies(reads: Vec<Source>, first: FileId, in_parallel_from: usize) -> Vec<Parsed> {
+    let parse = |(i, src): (usize, Source)| parse_topology(FileId(first.0 + i as u32), src);
+    let bytes: usize = reads.iter().map(|s| s.text.len()).sum();
+    if bytes >= in_parallel_from && reads.len() > 1 {
+        use rayon::prelude::*;
+        reads.into_par_iter().enumerate().map(parse).collect()
+    } else {
+        reads.into_iter().enumerate().map(parse).collect()
+    }
+}
+
+/// One topology file parsed: the file, its declarations (None when it could not be read)
+/// and what its syntax and schema say.
+struct Parsed {
+    source: Source,
+    decl: Option<FileDecl>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// `src`, to be added to the sources as `id`, parsed and decoded. A large file's syntax
+/// tree, freed, is handed back before the next is read; its text too (read again if a
+/// diagnostic points into it).
+fn parse_topology(id: FileId, mut src: Source) -> Parsed {
+    if let Some(d) = unreadable(id, &src) {
+        return Parsed {
+            source: src,
+            decl: None,
+            diagnostics: vec![d],
+        };
+    }
+    let (doc, mut diagnostics) = syntax::parse(id, &src);
+    let (decl, d) = schema::decode(&doc);
+    gather(&mut diagnostics, d);
+    drop(doc);
+    let len = src.text.len();
+    if len >= RELEASE_TEXT_FROM {
+        src.release_text();
+    }
+    memory::give_back_after(len);
+    Parsed {
+        source: src,
+        decl: Some(decl),
+        diagnostics,
+    }
 }
 
 /// Files from this many bytes have their text released once parsed.
@@ -331,6 +369,55 @@ mod tests {
             clean.full_text().unwrap().len(),
             xml.len() - "durable=\"maybe\"".len()
         );
+    }
+
+    /// Files parsed on every core give what they give one after the other: the same
+    /// declarations and diagnostics (each pointing into its own file), in file order.
+    #[test]
+    fn files_parsed_in_parallel_keep_their_ids_and_order() {
+        let reads = || -> Vec<Source> {
+            (0..9)
+                .map(|i| {
+                    let name = format!("m{i}/etc/queue_topology.xml");
+                    if i == 4 {
+                        return Source::unreadable(name, SourceKind::Topology, "gone".into());
+                    }
+                    let mut xml = String::from("<config>\n");
+                    for x in 0..200 {
+                        xml += &format!("  <exchange name=\"m{i}.x{x}\" type=\"topic\"/>\n");
+                    }
+                    // A schema error in the even files, a syntax error in the last.
+                    if i % 2 == 0 {
+                        xml += &format!(
+                            "  <exchange name=\"bad{i}\" type=\"topic\" durable=\"maybe\"/>\n"
+                        );
+                    }
+                    if i != 8 {
+                        xml += "</config>\n";
+                    }
+                    Source::new(name, xml, SourceKind::Topology)
+                })
+                .collect()
+        };
+        let first = FileId(3);
+        let one_by_one = parse_topologies(reads(), first, usize::MAX);
+        let parallel = parse_topologies(reads(), first, 0);
+        assert_eq!(one_by_one.len(), 9);
+        assert_eq!(parallel.len(), 9);
+        let mut files_with_problems = Vec::new();
+        for (i, (a, b)) in one_by_one.iter().zip(&parallel).enumerate() {
+            assert_eq!(a.source.name, b.source.name);
+            assert_eq!(a.diagnostics, b.diagnostics, "file {i}");
+            assert_eq!(format!("{:?}", a.decl), format!("{:?}", b.decl), "file {i}");
+            for d in &b.diagnostics {
+                assert_eq!(d.primary().unwrap().file, FileId(3 + i as u32), "{d:?}");
+                files_with_problems.push(i);
+            }
+        }
+        files_with_problems.dedup();
+        assert_eq!(files_with_problems, [0, 2, 4, 6, 8]);
+        assert!(parallel[4].decl.is_none());
+        assert_eq!(parallel[1].decl.as_ref().unwrap().exchanges.len(), 200);
     }
 }
 

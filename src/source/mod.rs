@@ -280,6 +280,11 @@ impl Sources {
         FileId((self.files.len() - 1) as u32)
     }
 
+    /// The id the next [`Sources::add`] gives.
+    pub fn next_id(&self) -> FileId {
+        FileId(self.files.len() as u32)
+    }
+
     pub fn get(&self, id: FileId) -> &Source {
         self.files
             .get(id.0 as usize)
