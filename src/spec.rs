@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::model::{Arguments, Binding, DestinationType, Exchange, Name, Queue, Topology, Value};
 
-pub type ArgMap = BTreeMap<String, Value>;
+/// Arguments by name, sorted: a vector (a few arguments each, mostly none), not a tree
+/// node of eleven slots each.
+pub type ArgMap = litemap::LiteMap<String, Value>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeSpec {

@@ -31,7 +31,7 @@ fn binding(source: &str, dest: &str, key: &str, t: DestinationType) -> BindingSp
             destination_type: t,
             routing_key: key.into(),
         },
-        arguments: BTreeMap::new(),
+        arguments: crate::spec::ArgMap::new(),
     }
 }
 
@@ -148,7 +148,7 @@ fn retry_queue_scenario(queue_type: Option<&str>) -> (FakeBroker, ConnectionSpec
 fn assert_swapped(fake: &FakeBroker, context: &str) {
     assert_eq!(
         fake.queue("q")
-            .map(|q| q.arguments["x-message-ttl"].clone()),
+            .map(|q| q.arguments.get("x-message-ttl").cloned().unwrap()),
         Some(Value::Int(6000)),
         "{context}"
     );
@@ -215,7 +215,12 @@ fn a_killed_swap_then_another_definition_converges() {
             .insert("x-message-ttl".into(), Value::Int(7000));
         converge(&mut fake, &want, &context);
         assert_eq!(
-            fake.queue("q").unwrap().arguments["x-message-ttl"],
+            fake.queue("q")
+                .unwrap()
+                .arguments
+                .get("x-message-ttl")
+                .cloned()
+                .unwrap(),
             Value::Int(7000),
             "{context}"
         );
@@ -294,7 +299,12 @@ fn unacked_messages_without_consumers_refuse_the_replace_and_it_is_undone() {
     assert_eq!(ending, Ending::Refused, "{steps:?}");
     assert!(refusal(&steps).contains("not acknowledged"), "{steps:?}");
     assert_eq!(
-        fake.queue("q").unwrap().arguments["x-message-ttl"],
+        fake.queue("q")
+            .unwrap()
+            .arguments
+            .get("x-message-ttl")
+            .cloned()
+            .unwrap(),
         Value::Int(5000)
     );
     assert_nothing_left(&fake, "refused and undone");

@@ -12,8 +12,6 @@
 //! readers: the plan, which recognises records among what a broker holds, and apply's
 //! protocols, which write them and finish them.
 
-use std::collections::BTreeMap;
-
 use crate::model::{DestinationType, Value};
 use crate::spec::{ArgMap, BindingKey, BindingSpec, ExchangeSpec, QueueSpec, QueueType, Usage};
 
@@ -110,7 +108,7 @@ impl Record {
     /// The record's queue as it is declared: durable; a holding queue of a quorum queue is
     /// a quorum queue too (as safe as what it holds, and declaring it proves a quorum).
     pub fn spec(&self) -> QueueSpec {
-        let mut arguments: ArgMap = BTreeMap::new();
+        let mut arguments = ArgMap::new();
         let (kind, target, spec, queue_type) = match self {
             Record::Holding { queue, old, .. } => {
                 (HOLDING, queue, queue_json(old), old.queue_type())
@@ -279,7 +277,7 @@ mod tests {
             durable: true,
             auto_delete: false,
             internal: false,
-            arguments: BTreeMap::from([("alternate-exchange".into(), Value::Str("ae".into()))]),
+            arguments: ArgMap::from_iter([("alternate-exchange".into(), Value::Str("ae".into()))]),
         };
         let b = |dest: &str, t| BindingSpec {
             key: BindingKey {
@@ -288,7 +286,7 @@ mod tests {
                 destination_type: t,
                 routing_key: "k".into(),
             },
-            arguments: BTreeMap::from([("x-n".into(), Value::Int(1))]),
+            arguments: ArgMap::from_iter([("x-n".into(), Value::Int(1))]),
         };
         let record = Record::exchange_restore(
             &old,

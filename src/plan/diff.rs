@@ -2,13 +2,13 @@
 //! API), or against nothing (offline, no URL, not provisioned): each entity's action, the
 //! properties that differ, and why; what the broker has and the files do not declare.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::{Action, Change, Difference, Entity, Unmanaged, probe};
 use crate::broker::record;
 use crate::broker::state::ConnectionState;
 use crate::model::Value;
-use crate::spec::{BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType};
+use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec, QueueType};
 
 pub(super) fn plan_connection(
     connection: &str,
@@ -372,11 +372,7 @@ pub(super) fn policy_note(argument: &str) -> Option<String> {
     })
 }
 
-fn compare_arguments(
-    broker: &BTreeMap<String, Value>,
-    ours: &BTreeMap<String, Value>,
-    out: &mut Vec<Difference>,
-) {
+fn compare_arguments(broker: &ArgMap, ours: &ArgMap, out: &mut Vec<Difference>) {
     let mut names: Vec<&String> = broker.keys().chain(ours.keys()).collect();
     names.sort();
     names.dedup();
@@ -396,8 +392,8 @@ fn compare_arguments(
 /// differs: every property of an exchange or queue is immutable on a live broker.
 fn compare(
     properties: Vec<(&str, Value, Value)>,
-    broker: &BTreeMap<String, Value>,
-    ours: &BTreeMap<String, Value>,
+    broker: &ArgMap,
+    ours: &ArgMap,
 ) -> (Action, Vec<Difference>) {
     let mut d: Vec<Difference> = properties
         .into_iter()

@@ -405,7 +405,7 @@ mod tests {
                 destination_type: DestinationType::Queue,
                 routing_key: rk.into(),
             },
-            arguments: BTreeMap::new(),
+            arguments: crate::spec::ArgMap::new(),
         }
     }
 

@@ -164,7 +164,7 @@ mod tests {
                     destination_type: DestinationType::Queue,
                     routing_key: "a.#".into(),
                 },
-                arguments: [("x-rate".to_string(), Value::Int(5))].into(),
+                arguments: ArgMap::from_iter([("x-rate".to_string(), Value::Int(5))]),
             }],
         };
         let doc: serde_json::Value = serde_json::from_str(&render(&specs, "shop")).unwrap();

@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn names_and_values_are_escaped_and_typed() {
-        let args: ArgMap = [
+        let args = ArgMap::from_iter([
             ("x-int".to_string(), Value::Int(5)),
             ("x-str".to_string(), Value::Str("a<b>&\"c\"".into())),
             ("x-bool".to_string(), Value::Bool(true)),
@@ -368,8 +368,7 @@ mod tests {
                 "x-list".to_string(),
                 Value::Array(vec![Value::Str("q".into()), Value::Int(2)]),
             ),
-        ]
-        .into();
+        ]);
         let import = Import {
             connections: vec![ImportedConnection {
                 name: "amqp".into(),
