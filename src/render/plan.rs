@@ -150,7 +150,7 @@ fn change_lines(out: &mut String, paint: &Paint, kind: EntityKind, c: &Change) {
 }
 
 /// Lists from this many changes are written by two threads, a block each in turn.
-const PARALLEL_FROM: usize = 20_000;
+const PARALLEL_FROM: usize = 4_096;
 
 /// Changes to a block: about 64 KiB of text, below the size that glibc maps afresh for each
 /// allocation.
