@@ -145,13 +145,14 @@ fn retry_queue_scenario(queue_type: Option<&str>) -> (FakeBroker, ConnectionSpec
     (fake, want)
 }
 
+/// The `x-message-ttl` of the fake broker's queue `q`, if it has that queue.
+fn ttl_of_q(fake: &FakeBroker) -> Option<Value> {
+    fake.queue("q")
+        .map(|q| q.arguments.get("x-message-ttl").cloned().unwrap())
+}
+
 fn assert_swapped(fake: &FakeBroker, context: &str) {
-    assert_eq!(
-        fake.queue("q")
-            .map(|q| q.arguments.get("x-message-ttl").cloned().unwrap()),
-        Some(Value::Int(6000)),
-        "{context}"
-    );
+    assert_eq!(ttl_of_q(fake), Some(Value::Int(6000)), "{context}");
     for b in [binding("ex", "q", "a", Q), binding("other", "q", "x", Q)] {
         assert!(
             fake.bindings().contains(&b),
@@ -214,16 +215,7 @@ fn a_killed_swap_then_another_definition_converges() {
             .arguments
             .insert("x-message-ttl".into(), Value::Int(7000));
         converge(&mut fake, &want, &context);
-        assert_eq!(
-            fake.queue("q")
-                .unwrap()
-                .arguments
-                .get("x-message-ttl")
-                .cloned()
-                .unwrap(),
-            Value::Int(7000),
-            "{context}"
-        );
+        assert_eq!(ttl_of_q(&fake), Some(Value::Int(7000)), "{context}");
         assert_nothing_left(&fake, &context);
         assert_no_loss(&fake, &context);
     }
@@ -298,15 +290,7 @@ fn unacked_messages_without_consumers_refuse_the_replace_and_it_is_undone() {
     let (ending, steps) = apply_once(&mut fake, &want, false);
     assert_eq!(ending, Ending::Refused, "{steps:?}");
     assert!(refusal(&steps).contains("not acknowledged"), "{steps:?}");
-    assert_eq!(
-        fake.queue("q")
-            .unwrap()
-            .arguments
-            .get("x-message-ttl")
-            .cloned()
-            .unwrap(),
-        Value::Int(5000)
-    );
+    assert_eq!(ttl_of_q(&fake), Some(Value::Int(5000)));
     assert_nothing_left(&fake, "refused and undone");
     for b in [binding("ex", "q", "a", Q), binding("other", "q", "x", Q)] {
         assert!(
