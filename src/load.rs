@@ -219,8 +219,8 @@ struct Parsed {
 }
 
 /// `src`, to be added to the sources as `id`, parsed and decoded. A large file's syntax
-/// tree, freed, is handed back before the next is read; its text too (read again if a
-/// diagnostic points into it).
+/// tree, freed, is handed back before its thread parses the next file; its text too (read
+/// again if a diagnostic points into it).
 fn parse_topology(id: FileId, mut src: Source) -> Parsed {
     if let Some(d) = unreadable(id, &src) {
         return Parsed {

@@ -273,9 +273,9 @@ pub fn binding_spec(b: &Binding) -> BindingSpec {
 }
 
 fn arg_map(args: &Arguments) -> ArgMap {
-    // Inserted one by one: a few arguments fill one node (collecting sorts them in a
-    // vector of their own first).
-    let mut map = ArgMap::new();
+    // Inserted one by one into a vector of exactly their number (the names are unique;
+    // collecting would sort them in a vector of its own first).
+    let mut map = ArgMap::with_capacity(args.len());
     for a in args.iter() {
         map.insert(a.name.value.clone(), a.value.clone());
     }
