@@ -278,10 +278,20 @@ const AGAINST_NOTHING_IN_PARALLEL_FROM: usize = 20_000;
 /// bindings, 17 MB written once less), the changes written in place by every core.
 /// `connections`: the topology's [`Topology::connections`](crate::model::Topology::connections).
 pub fn against_nothing(topology: &crate::model::Topology, connections: &[String]) -> Plan {
-    let (order, bindings) = rayon::join(
-        || topology.entity_order(connections),
-        || topology.binding_order(connections),
-    );
+    // Both orders at once only where the files were large enough to start rayon's pool:
+    // a small plan starts no thread.
+    let entities = topology.exchanges.len() + topology.queues.len() + topology.bindings.len();
+    let (order, bindings) = if entities < AGAINST_NOTHING_IN_PARALLEL_FROM {
+        (
+            topology.entity_order(connections),
+            topology.binding_order(connections),
+        )
+    } else {
+        rayon::join(
+            || topology.entity_order(connections),
+            || topology.binding_order(connections),
+        )
+    };
     let shared: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.as_str())).collect();
     let connection = |name: &str| -> Arc<str> {
         let at = connections
