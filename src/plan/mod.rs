@@ -214,7 +214,7 @@ impl Plan {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for c in &self.changes {
-            counts.0[c.action as usize] += 1;
+            counts.add(c.action);
         }
         counts
     }
@@ -227,6 +227,11 @@ pub struct Counts([usize; Action::ALL.len()]);
 impl Counts {
     pub fn of(&self, action: Action) -> usize {
         self.0[action as usize]
+    }
+
+    /// One change more of `action`.
+    pub fn add(&mut self, action: Action) {
+        self.0[action as usize] += 1;
     }
 
     /// As [`Plan::has_changes`].
