@@ -168,19 +168,20 @@ pub fn load_beside_lint<R: Send>(
         }
         diagnostics
     };
+    // The files with diagnostics are read again for their snippets while `beside` runs.
     let (diagnostics, beside) = if topology.queues.len() + topology.bindings.len() >= BESIDE_FROM {
         std::thread::scope(|scope| {
             let beside = scope.spawn(|| beside(&topology));
-            let diagnostics = finish(diagnostics);
+            let diagnostics = restore_texts(&mut sources, finish(diagnostics));
             let beside = beside
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (diagnostics, beside)
         })
     } else {
-        (finish(diagnostics), beside(&topology))
+        let diagnostics = restore_texts(&mut sources, finish(diagnostics));
+        (diagnostics, beside(&topology))
     };
-    let diagnostics = restore_texts(&mut sources, diagnostics);
     Ok((
         Loaded {
             sources,

@@ -102,24 +102,35 @@ fn details(out: &mut String, change: &Change) {
     if change.action != Action::Create {
         return;
     }
+    // Written a string at a time, as the changes' own lines: a line for each queue.
+    let properties = |out: &mut String, parts: &[&str]| {
+        line_with(out, None, |out| parts.iter().for_each(|p| out.push_str(p)));
+    };
     match &change.entity {
         Entity::Exchange(e) => {
-            say!(
-                *out,
-                "            ({}, {}{}{})",
-                e.kind,
-                durability(e.durable),
-                if e.auto_delete { ", auto-delete" } else { "" },
-                if e.internal { ", internal" } else { "" }
+            properties(
+                out,
+                &[
+                    "            (",
+                    &e.kind,
+                    ", ",
+                    durability(e.durable),
+                    if e.auto_delete { ", auto-delete" } else { "" },
+                    if e.internal { ", internal" } else { "" },
+                    ")",
+                ],
             );
             arguments(out, &e.arguments);
         }
         Entity::Queue(q) => {
-            say!(
-                *out,
-                "            ({}{})",
-                durability(q.durable),
-                if q.auto_delete { ", auto-delete" } else { "" }
+            properties(
+                out,
+                &[
+                    "            (",
+                    durability(q.durable),
+                    if q.auto_delete { ", auto-delete" } else { "" },
+                    ")",
+                ],
             );
             arguments(out, &q.arguments);
         }
