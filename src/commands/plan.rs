@@ -11,24 +11,36 @@ use crate::app::{
 use crate::cli::{Cli, PlanArgs, PlanFormat};
 use crate::diagnostic::Tally;
 use crate::error::{Error, Outcome};
-use crate::plan::Plan;
+use crate::plan::{Action, Offline, OfflineOrder, Plan};
 use crate::render;
 use crate::spec;
 
 /// Runs `plan`.
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
-    // While lint runs: the specs to plan against the brokers, or with `--offline` the plan.
+    // A human offline plan is written from the topology in its order: no change is made
+    // before its lines are written.
+    let lines_only = args.offline
+        && args.format == PlanFormat::Human
+        && args.out.is_none()
+        && (args.only.is_empty() || args.only.iter().any(|a| a.action() == Action::Create));
+    // While lint runs: the specs to plan against the brokers, or with `--offline` the plan
+    // (or its order).
     let (loaded, (desired, made)) = load_files_beside(cli, &args.paths, |topology| {
         if args.offline {
             let connections = topology.connections();
-            let plan = crate::plan::against_nothing(topology, &connections);
+            let order = OfflineOrder::of(topology, &connections);
+            let made = if lines_only {
+                Made::Order(order)
+            } else {
+                Made::Plan(Offline::new(topology, order).plan())
+            };
             let names = connections
                 .into_iter()
                 .map(|c| (c, spec::ConnectionSpecs::default()))
                 .collect();
-            (names, Some(plan))
+            (names, made)
         } else {
-            (spec::desired_by_connection(topology), None)
+            (spec::desired_by_connection(topology), Made::Nothing)
         }
     })?;
     let connections: Vec<String> = desired.keys().cloned().collect();
@@ -48,12 +60,19 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
     };
     let offline = session.snapshot.is_none();
     let the_plan = match made {
-        Some(plan) => session.skip_not_amqp(plan),
-        None => session.plan(desired, args.broker.prune),
+        // Every connection is planned (none skipped for want of an AMQP URL).
+        Made::Order(order) if session.not_amqp.is_empty() => {
+            Planned::Offline(Offline::new(&loaded.topology, order))
+        }
+        Made::Order(order) => {
+            Planned::Whole(session.skip_not_amqp(Offline::new(&loaded.topology, order).plan()))
+        }
+        Made::Plan(plan) => Planned::Whole(session.skip_not_amqp(plan)),
+        Made::Nothing => Planned::Whole(session.plan(desired, args.broker.prune)),
     };
     if let Some(path) = &args.out {
         let saved = crate::saved::SavedPlan::new(
-            &the_plan,
+            &the_plan.whole(),
             connections,
             &loaded,
             &args.paths,
@@ -79,7 +98,11 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
                 connections: &session.urls.masked(),
                 modes: session.snapshot.as_ref().map(|s| &s.modes),
             };
-            out(&render::markdown::render(&the_plan, &context, &options));
+            out(&render::markdown::render(
+                &the_plan.whole(),
+                &context,
+                &options,
+            ));
         }
         PlanFormat::Json => out_streamed(|w| {
             render::json::write_plan(
@@ -87,7 +110,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
                 &loaded.topology,
                 &loaded.diagnostics,
                 &loaded.sources,
-                &the_plan,
+                &the_plan.whole(),
             )
         }),
         // `--quiet` prints only errors: the exit code (`--detailed-exitcode`) says the rest.
@@ -111,20 +134,57 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
                 out(&format!("{why}; every entity is shown as `create`\n\n"));
             }
             let connections = session.urls.masked();
-            out_streamed(|w| render::plan::write(w, &the_plan, &connections, &options));
+            out_streamed(|w| match &the_plan {
+                Planned::Whole(plan) => render::plan::write(w, plan, &connections, &options),
+                Planned::Offline(offline) => {
+                    render::plan::write_offline(w, offline, &connections, &options)
+                }
+            });
         }
     }
-    let result = ending(has_errors, args.detailed_exitcode, &the_plan);
+    let pending = match &the_plan {
+        Planned::Whole(plan) => plan.has_changes(),
+        Planned::Offline(offline) => !offline.is_empty(),
+    };
+    let result = ending(has_errors, args.detailed_exitcode, pending);
     // Freeing a large topology and its plan costs more than the OS reclaiming them at exit
     // (as `lint` does).
-    std::mem::forget((loaded, the_plan));
+    std::mem::forget(the_plan);
+    std::mem::forget(loaded);
     result
 }
 
-fn ending(has_errors: bool, detailed: bool, plan: &Plan) -> Result<Outcome, Error> {
+/// What `plan` makes while lint runs.
+enum Made {
+    /// Nothing: the specs are planned against the brokers after.
+    Nothing,
+    /// Offline, the plan made whole (for JSON, Markdown, `--out`).
+    Plan(Plan),
+    /// Offline in human form, only the plan's order.
+    Order(OfflineOrder),
+}
+
+/// The plan, made whole or (offline, in human form) made as it is written.
+enum Planned<'t> {
+    Whole(Plan),
+    Offline(Offline<'t>),
+}
+
+impl Planned<'_> {
+    /// The plan made whole (made now if it was not).
+    fn whole(&self) -> std::borrow::Cow<'_, Plan> {
+        match self {
+            Planned::Whole(plan) => std::borrow::Cow::Borrowed(plan),
+            Planned::Offline(offline) => std::borrow::Cow::Owned(offline.plan()),
+        }
+    }
+}
+
+/// The exit: errors in the files, else changes pending under `--detailed-exitcode`.
+fn ending(has_errors: bool, detailed: bool, pending: bool) -> Result<Outcome, Error> {
     if has_errors {
         Err(Error::Invalid)
-    } else if detailed && plan.has_changes() {
+    } else if detailed && pending {
         Ok(Outcome::ChangesPending)
     } else {
         Ok(Outcome::Done)

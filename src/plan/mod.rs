@@ -229,6 +229,13 @@ impl Counts {
         self.0[action as usize]
     }
 
+    /// `n` changes, all of `action`.
+    pub fn all(action: Action, n: usize) -> Counts {
+        let mut counts = Counts::default();
+        counts.0[action as usize] = n;
+        counts
+    }
+
     /// One change more of `action`.
     pub fn add(&mut self, action: Action) {
         self.0[action as usize] += 1;
@@ -283,70 +290,152 @@ const AGAINST_NOTHING_IN_PARALLEL_FROM: usize = 20_000;
 /// bindings, 17 MB written once less), the changes written in place by every core.
 /// `connections`: the topology's [`Topology::connections`](crate::model::Topology::connections).
 pub fn against_nothing(topology: &crate::model::Topology, connections: &[String]) -> Plan {
-    // Both orders at once only where the files were large enough to start rayon's pool:
-    // a small plan starts no thread.
-    let entities = topology.exchanges.len() + topology.queues.len() + topology.bindings.len();
-    let (order, bindings) = if entities < AGAINST_NOTHING_IN_PARALLEL_FROM {
-        (
-            topology.entity_order(connections),
-            topology.binding_order(connections),
-        )
-    } else {
-        rayon::join(
-            || topology.entity_order(connections),
-            || topology.binding_order(connections),
-        )
-    };
-    let shared: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.as_str())).collect();
-    let connection = |name: &str| -> Arc<str> {
-        let at = connections
-            .binary_search_by(|c| c.as_str().cmp(name))
-            .expect("every entity's connection is in Topology::connections");
-        shared[at].clone()
-    };
-    let (exchanges, queues) = (order.exchanges.len(), order.queues.len());
-    let make = |k: usize| -> Change {
-        let (connection, entity) = if k < exchanges {
-            let e = &topology.exchanges[order.exchanges[k] as usize];
+    Offline::new(topology, OfflineOrder::of(topology, connections)).plan()
+}
+
+/// The order of the plan against no broker: the positions of the topology's exchanges,
+/// queues and enabled bindings, each kind sorted by (connection, name). What
+/// [`against_nothing`] makes its changes from, and what the human offline plan writes its
+/// lines from without making them ([`Offline`]).
+#[derive(Debug)]
+pub struct OfflineOrder {
+    order: crate::model::Order,
+    /// The topology's connections, sorted: each entity's shares its name from here.
+    connections: Vec<Arc<str>>,
+}
+
+impl OfflineOrder {
+    /// The order of `topology`'s entities; `connections`: its
+    /// [`Topology::connections`](crate::model::Topology::connections).
+    pub fn of(topology: &crate::model::Topology, connections: &[String]) -> OfflineOrder {
+        // Both orders at once only where the files were large enough to start rayon's pool:
+        // a small plan starts no thread.
+        let entities = topology.exchanges.len() + topology.queues.len() + topology.bindings.len();
+        let (mut order, bindings) = if entities < AGAINST_NOTHING_IN_PARALLEL_FROM {
             (
-                connection(&e.connection.value),
-                Entity::Exchange(crate::spec::exchange_spec(e)),
-            )
-        } else if k < exchanges + queues {
-            let q = &topology.queues[order.queues[k - exchanges] as usize];
-            (
-                connection(&q.connection.value),
-                Entity::Queue(crate::spec::queue_spec(q)),
+                topology.entity_order(connections),
+                topology.binding_order(connections),
             )
         } else {
-            let b = &topology.bindings[bindings[k - exchanges - queues] as usize];
-            (
-                connection(&b.connection),
-                Entity::Binding(crate::spec::binding_spec(b)),
+            rayon::join(
+                || topology.entity_order(connections),
+                || topology.binding_order(connections),
             )
         };
-        Change {
-            action: Action::Create,
-            connection,
-            entity,
-            reason: None,
-            differences: Vec::new(),
+        order.bindings = bindings;
+        OfflineOrder {
+            order,
+            connections: connections.iter().map(|c| Arc::from(c.as_str())).collect(),
         }
-    };
-    let all = exchanges + queues + bindings.len();
-    let mut changes = Vec::with_capacity(all);
-    if all < AGAINST_NOTHING_IN_PARALLEL_FROM {
-        changes.extend((0..all).map(make));
-    } else {
-        use rayon::prelude::*;
-        (0..all)
-            .into_par_iter()
-            .map(make)
-            .collect_into_vec(&mut changes);
     }
-    Plan {
-        changes,
-        unmanaged: Vec::new(),
+}
+
+/// The plan against no broker of a topology, in [`OfflineOrder`]: each change made when it
+/// is asked for.
+pub struct Offline<'t> {
+    topology: &'t crate::model::Topology,
+    order: OfflineOrder,
+}
+
+impl<'t> Offline<'t> {
+    /// `order` must be the [`OfflineOrder`] of `topology`.
+    pub fn new(topology: &'t crate::model::Topology, order: OfflineOrder) -> Offline<'t> {
+        Offline { topology, order }
+    }
+
+    /// How many changes: every exchange, queue and enabled binding.
+    pub fn len(&self) -> usize {
+        let o = &self.order.order;
+        o.exchanges.len() + o.queues.len() + o.bindings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The topology's connections, sorted.
+    pub fn connections(&self) -> &[Arc<str>] {
+        &self.order.connections
+    }
+
+    /// The positions of `kind`'s entities on `connection` in the topology's lists, in plan
+    /// order (a run of the kind's order: it is sorted by connection first).
+    pub fn positions(&self, kind: EntityKind, connection: &str) -> &[u32] {
+        let all: &[u32] = match kind {
+            EntityKind::Exchange => &self.order.order.exchanges,
+            EntityKind::Queue => &self.order.order.queues,
+            EntityKind::Binding => &self.order.order.bindings,
+        };
+        let on = |i: u32| self.connection_of(kind, i);
+        let start = all.partition_point(|&i| on(i) < connection);
+        let end = start + all[start..].partition_point(|&i| on(i) == connection);
+        &all[start..end]
+    }
+
+    /// The connection of the entity of `kind` at `position` in the topology's lists.
+    fn connection_of(&self, kind: EntityKind, position: u32) -> &'t str {
+        let (t, i) = (self.topology, position as usize);
+        match kind {
+            EntityKind::Exchange => &t.exchanges[i].connection.value,
+            EntityKind::Queue => &t.queues[i].connection.value,
+            EntityKind::Binding => &t.bindings[i].connection,
+        }
+    }
+
+    /// The entity of `kind` at `position` in the topology's lists, as its change creates it.
+    pub fn entity(&self, kind: EntityKind, position: u32) -> Entity {
+        let t = self.topology;
+        let i = position as usize;
+        match kind {
+            EntityKind::Exchange => Entity::Exchange(crate::spec::exchange_spec(&t.exchanges[i])),
+            EntityKind::Queue => Entity::Queue(crate::spec::queue_spec(&t.queues[i])),
+            EntityKind::Binding => Entity::Binding(crate::spec::binding_spec(&t.bindings[i])),
+        }
+    }
+
+    /// Every change, made on every core for a large topology.
+    pub fn plan(&self) -> Plan {
+        let order = &self.order.order;
+        let connection = |name: &str| -> Arc<str> {
+            let at = self
+                .order
+                .connections
+                .binary_search_by(|c| (**c).cmp(name))
+                .expect("every entity's connection is in Topology::connections");
+            self.order.connections[at].clone()
+        };
+        let (exchanges, queues) = (order.exchanges.len(), order.queues.len());
+        let make = |k: usize| -> Change {
+            let (kind, position) = if k < exchanges {
+                (EntityKind::Exchange, order.exchanges[k])
+            } else if k < exchanges + queues {
+                (EntityKind::Queue, order.queues[k - exchanges])
+            } else {
+                (EntityKind::Binding, order.bindings[k - exchanges - queues])
+            };
+            Change {
+                action: Action::Create,
+                connection: connection(self.connection_of(kind, position)),
+                entity: self.entity(kind, position),
+                reason: None,
+                differences: Vec::new(),
+            }
+        };
+        let all = self.len();
+        let mut changes = Vec::with_capacity(all);
+        if all < AGAINST_NOTHING_IN_PARALLEL_FROM {
+            changes.extend((0..all).map(make));
+        } else {
+            use rayon::prelude::*;
+            (0..all)
+                .into_par_iter()
+                .map(make)
+                .collect_into_vec(&mut changes);
+        }
+        Plan {
+            changes,
+            unmanaged: Vec::new(),
+        }
     }
 }
 

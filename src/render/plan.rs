@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::plan::{Action, Change, Counts, Entity, EntityKind, Plan, thousands};
+use crate::plan::{Action, Change, Counts, Entity, EntityKind, Offline, Plan, thousands};
 use crate::spec::ArgMap;
 use crate::text::count;
 use std::sync::Arc;
@@ -99,14 +99,19 @@ fn details(out: &mut String, change: &Change) {
         }
         return;
     }
-    if change.action != Action::Create {
-        return;
+    if change.action == Action::Create {
+        created(out, &change.entity);
     }
+}
+
+/// The properties of an entity created: an exchange's or a queue's kind, durability and
+/// arguments (a binding's arguments are on its label).
+fn created(out: &mut String, entity: &Entity) {
     // Written a string at a time, as the changes' own lines: a line for each queue.
     let properties = |out: &mut String, parts: &[&str]| {
         line_with(out, None, |out| parts.iter().for_each(|p| out.push_str(p)));
     };
-    match &change.entity {
+    match entity {
         Entity::Exchange(e) => {
             properties(
                 out,
@@ -137,6 +142,18 @@ fn details(out: &mut String, change: &Change) {
         // A binding's arguments are on its label.
         Entity::Binding(_) => {}
     }
+}
+
+/// The lines of a change that creates `entity` (as [`change_lines`] writes them).
+fn create_lines(out: &mut String, paint: &Paint, kind: EntityKind, entity: &Entity) {
+    let (sym, code) = symbol(Action::Create);
+    paint.line_with(out, code, |out| {
+        for part in ["  ", sym, " ", kind.as_str(), " "] {
+            out.push_str(part);
+        }
+        let _ = write_label(out, entity);
+    });
+    created(out, entity);
 }
 
 /// The lines of one change: its own, what differs, and why.
@@ -181,6 +198,21 @@ struct Sink<'w> {
 }
 
 impl Sink<'_> {
+    /// What `write` writes, handed to `to` a block at a time; the writer's first error.
+    fn write(to: &mut dyn Write, write: impl FnOnce(&mut Sink)) -> std::io::Result<()> {
+        let mut sink = Sink {
+            text: String::with_capacity(2 * HAND_ON_AT),
+            to,
+            failed: None,
+        };
+        write(&mut sink);
+        sink.hand_on();
+        match sink.failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn hand_on(&mut self) {
         if self.failed.is_none()
             && let Err(e) = self.to.write_all(self.text.as_bytes())
@@ -390,16 +422,79 @@ pub fn write(
     connections: &BTreeMap<String, String>,
     options: &Options,
 ) -> std::io::Result<()> {
-    let mut sink = Sink {
-        text: String::with_capacity(2 * HAND_ON_AT),
-        to,
-        failed: None,
-    };
-    write_to(&mut sink, plan, connections, options);
-    sink.hand_on();
-    match sink.failed {
-        Some(e) => Err(e),
-        None => Ok(()),
+    Sink::write(to, |sink| write_to(sink, plan, connections, options))
+}
+
+/// Writes the plan against no broker, [`Offline`], as [`write`] writes the same plan made
+/// whole ([`Offline::plan`]), each change made as its lines are written: no list of the
+/// changes is held (at a million bindings, 350 MB). Every change is a create: `options.only`
+/// must show creates.
+pub fn write_offline(
+    to: &mut dyn Write,
+    offline: &Offline,
+    connections: &BTreeMap<String, String>,
+    options: &Options,
+) -> std::io::Result<()> {
+    Sink::write(to, |sink| offline_to(sink, offline, connections, options))
+}
+
+fn offline_to(
+    sink: &mut Sink,
+    offline: &Offline,
+    connections: &BTreeMap<String, String>,
+    options: &Options,
+) {
+    let paint = Paint(options.color);
+    head(
+        &mut sink.text,
+        &paint,
+        offline.is_empty(),
+        !offline.is_empty(),
+    );
+    let kinds = [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding];
+    for connection in offline.connections() {
+        let positions = kinds.map(|kind| offline.positions(kind, connection));
+        if positions.iter().all(|p| p.is_empty()) {
+            continue;
+        }
+        connection_line(&mut sink.text, &paint, connection, connections);
+        for (kind, positions) in kinds.into_iter().zip(positions) {
+            if positions.is_empty() {
+                continue;
+            }
+            say!(sink.text, "  {}", plural_kind(kind));
+            lines_in_parallel(sink, positions, |out, &at| {
+                create_lines(out, &paint, kind, &offline.entity(kind, at));
+            });
+        }
+        sink.text.push('\n');
+    }
+    sink.text.push_str(&summary(
+        Counts::all(Action::Create, offline.len()),
+        options,
+    ));
+}
+
+/// The plan's first lines: that it is empty, or the legend of its symbols.
+fn head(out: &mut String, paint: &Paint, empty: bool, legend: bool) {
+    if empty {
+        out.push_str("The files declare nothing: no change.\n\n");
+    } else if legend {
+        paint.line(out, "2", format_args!("{LEGEND}"));
+        out.push('\n');
+    }
+}
+
+/// A connection's block starts: its name, and its URL (password masked) when given.
+fn connection_line(
+    out: &mut String,
+    paint: &Paint,
+    connection: &str,
+    connections: &BTreeMap<String, String>,
+) {
+    match connections.get(connection) {
+        Some(url) => paint.line(out, "1", format_args!("connection `{connection}` ({url})")),
+        None => paint.line(out, "1", format_args!("connection `{connection}`")),
     }
 }
 
@@ -411,26 +506,14 @@ fn write_to(
 ) {
     let paint = Paint(options.color);
     let (by_connection, counts) = grouped(plan, options);
-    if by_connection.is_empty() {
-        sink.text
-            .push_str("The files declare nothing: no change.\n\n");
-    } else if counts.has_changes() || counts.of(Action::Unverified) > 0 {
-        paint.line(&mut sink.text, "2", format_args!("{LEGEND}"));
-        sink.text.push('\n');
-    }
+    head(
+        &mut sink.text,
+        &paint,
+        by_connection.is_empty(),
+        counts.has_changes() || counts.of(Action::Unverified) > 0,
+    );
     for (connection, group) in &by_connection {
-        match connections.get(*connection) {
-            Some(url) => paint.line(
-                &mut sink.text,
-                "1",
-                format_args!("connection `{connection}` ({url})"),
-            ),
-            None => paint.line(
-                &mut sink.text,
-                "1",
-                format_args!("connection `{connection}`"),
-            ),
-        }
+        connection_line(&mut sink.text, &paint, connection, connections);
         let changes = group.of_kind.iter().sum::<usize>();
         if group.skipped == changes {
             let first = group.runs.iter().flatten().next().and_then(|r| r.first());
@@ -654,6 +737,7 @@ fn write_label(f: &mut impl std::fmt::Write, entity: &Entity) -> std::fmt::Resul
 mod tests {
     use super::*;
     use crate::model::DestinationType;
+    use crate::plan::OfflineOrder;
     use crate::spec::{BindingKey, BindingSpec};
     use std::sync::Arc;
 
@@ -748,6 +832,50 @@ Plan: 2 to create, 0 to replace, 1 to delete; 2 unchanged; 1 skipped; 0 warnings
 ";
         let body = text.split_once("\n\n").expect("a legend").1;
         assert!(body.starts_with(want), "{body}");
+    }
+
+    /// The offline plan written from the topology in its order, each change made as its
+    /// lines are written, is the same text as the plan made whole: on fixtures with
+    /// arguments and two connections, on a generated tree whose two connections hold queues
+    /// of the same names and lists long enough for two threads, with colour or not, with a
+    /// connection's URL shown.
+    #[test]
+    fn an_offline_plan_written_from_its_order_is_the_plan_made_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let small = crate::load::test_tree::two_connections(3, 40, 7);
+        let large = crate::load::test_tree::two_connections(2, PARALLEL_FROM, PARALLEL_FROM);
+        let paths = [
+            root.join("retry-triple"),
+            root.join("two-connections"),
+            small.path().to_path_buf(),
+            large.path().to_path_buf(),
+        ];
+        for path in paths {
+            let loaded =
+                crate::load::load(std::slice::from_ref(&path), &Default::default()).unwrap();
+            let topology = &loaded.topology;
+            let connections = topology.connections();
+            let offline = Offline::new(topology, OfflineOrder::of(topology, &connections));
+            let plan = offline.plan();
+            assert!(!offline.is_empty(), "{}: nothing declared", path.display());
+            assert_eq!(plan.changes.len(), offline.len());
+            let urls = BTreeMap::from([(connections[0].clone(), "amqp://h:5672/".to_string())]);
+            for color in [false, true] {
+                let options = Options {
+                    color,
+                    offline: true,
+                    ..Options::default()
+                };
+                let mut lines = Vec::new();
+                write_offline(&mut lines, &offline, &urls, &options).unwrap();
+                let lines = String::from_utf8(lines).unwrap();
+                assert!(
+                    lines == render(&plan, &urls, &options),
+                    "{}: the texts differ",
+                    path.display()
+                );
+            }
+        }
     }
 
     /// A writer that fails (a closed pipe) ends the writing with its error: no panic, no
