@@ -15,7 +15,8 @@
 //!   `delete` with `prune` (queues only when they hold no message).
 //!
 //! This file holds the plan's types and its order, and the plan against no broker made
-//! from the model at once ([`against_nothing`], `plan --offline`); `diff` plans a
+//! from the model at once ([`against_nothing`], `plan --offline`), or change by change as
+//! the human plan is written ([`Offline`], from its [`OfflineOrder`]); `diff` plans a
 //! connection against what its management API showed (or against nothing), `probe` one
 //! read with AMQP probes only.
 

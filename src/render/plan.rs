@@ -1,7 +1,9 @@
 //! Human rendering of a plan, like `terraform plan`: one block per connection, a symbol per
 //! change (`+` create, `~` update, `-/+` replace, `-` delete), the properties that differ
 //! with the broker's value and ours, skipped connections with their reason, unmanaged
-//! entities apart, and a summary line.
+//! entities apart, and a summary line. Takes a [`Plan`] ([`write`]), or the plan against no
+//! broker as an [`Offline`] whose changes are made as their lines are written
+//! ([`write_offline`]); gives the text, handed to a writer a block at a time.
 
 use std::collections::BTreeMap;
 use std::io::Write;
