@@ -1,7 +1,7 @@
 //! Human rendering of a plan, like `terraform plan`: one block per connection, a symbol per
 //! change (`+` create, `~` update, `-/+` replace, `-` delete), the properties that differ
 //! with the broker's value and ours, skipped connections with their reason, unmanaged
-//! entities apart, and a summary line. Takes a [`Plan`] ([`write`]), or the plan against no
+//! entities apart, and a summary line. Takes a [`Plan`] ([`write()`]), or the plan against no
 //! broker as an [`Offline`] whose changes are made as their lines are written
 //! ([`write_offline`]); gives the text, handed to a writer a block at a time.
 
@@ -427,7 +427,7 @@ pub fn write(
     Sink::write(to, |sink| write_to(sink, plan, connections, options))
 }
 
-/// Writes the plan against no broker, [`Offline`], as [`write`] writes the same plan made
+/// Writes the plan against no broker, [`Offline`], as [`write()`] writes the same plan made
 /// whole ([`Offline::plan`]), each change made as its lines are written: no list of the
 /// changes is held (at a million bindings, 350 MB). Every change is a create: `options.only`
 /// must show creates.
