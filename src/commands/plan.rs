@@ -142,11 +142,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome, Error> {
             });
         }
     }
-    let pending = match &the_plan {
-        Planned::Whole(plan) => plan.has_changes(),
-        Planned::Offline(offline) => !offline.is_empty(),
-    };
-    let result = ending(has_errors, args.detailed_exitcode, pending);
+    let result = ending(has_errors, args.detailed_exitcode, the_plan.has_changes());
     // Freeing a large topology and its plan costs more than the OS reclaiming them at exit
     // (as `lint` does).
     std::mem::forget(the_plan);
@@ -171,6 +167,14 @@ enum Planned<'t> {
 }
 
 impl Planned<'_> {
+    /// As [`Plan::has_changes`]: offline, every entity is a create.
+    fn has_changes(&self) -> bool {
+        match self {
+            Planned::Whole(plan) => plan.has_changes(),
+            Planned::Offline(offline) => !offline.is_empty(),
+        }
+    }
+
     /// The plan made whole (made now if it was not).
     fn whole(&self) -> std::borrow::Cow<'_, Plan> {
         match self {

@@ -95,6 +95,9 @@ pub enum EntityKind {
 }
 
 impl EntityKind {
+    /// Every kind, in the order a plan lists them.
+    pub const ALL: [EntityKind; 3] = [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntityKind::Exchange => "exchange",

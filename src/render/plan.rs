@@ -11,7 +11,6 @@ use std::io::Write;
 use crate::plan::{Action, Change, Counts, Entity, EntityKind, Offline, Plan, thousands};
 use crate::spec::ArgMap;
 use crate::text::count;
-use std::sync::Arc;
 
 /// Writes one line to a `String`, every control character of what the files or the broker
 /// gave escaped ([`super::escape_controls`]): a vendor's name cannot drive the terminal.
@@ -146,15 +145,28 @@ fn created(out: &mut String, entity: &Entity) {
     }
 }
 
-/// The lines of a change that creates `entity` (as [`change_lines`] writes them).
-fn create_lines(out: &mut String, paint: &Paint, kind: EntityKind, entity: &Entity) {
-    let (sym, code) = symbol(Action::Create);
+/// A change's own line: the symbol of its `action`, its kind and label, then `tail`.
+fn own_line(
+    out: &mut String,
+    paint: &Paint,
+    action: Action,
+    kind: EntityKind,
+    entity: &Entity,
+    tail: &str,
+) {
+    let (sym, code) = symbol(action);
     paint.line_with(out, code, |out| {
         for part in ["  ", sym, " ", kind.as_str(), " "] {
             out.push_str(part);
         }
         let _ = write_label(out, entity);
+        out.push_str(tail);
     });
+}
+
+/// The lines of a change that creates `entity` (as [`change_lines`] writes them).
+fn create_lines(out: &mut String, paint: &Paint, kind: EntityKind, entity: &Entity) {
+    own_line(out, paint, Action::Create, kind, entity, "");
     created(out, entity);
 }
 
@@ -164,14 +176,7 @@ fn change_lines(out: &mut String, paint: &Paint, kind: EntityKind, c: &Change) {
         say!(*out, "      = {} {}", kind.as_str(), Label(&c.entity));
         return;
     }
-    let (sym, code) = symbol(c.action);
-    paint.line_with(out, code, |out| {
-        for part in ["  ", sym, " ", kind.as_str(), " "] {
-            out.push_str(part);
-        }
-        let _ = write_label(out, &c.entity);
-        out.push_str(&headline(c));
-    });
+    own_line(out, paint, c.action, kind, &c.entity, &headline(c));
     details(out, c);
     if let Some(reason) = &c.reason
         && !matches!(c.action, Action::Create | Action::Unverified)
@@ -453,14 +458,13 @@ fn offline_to(
         offline.is_empty(),
         !offline.is_empty(),
     );
-    let kinds = [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding];
     for connection in offline.connections() {
-        let positions = kinds.map(|kind| offline.positions(kind, connection));
+        let positions = EntityKind::ALL.map(|kind| offline.positions(kind, connection));
         if positions.iter().all(|p| p.is_empty()) {
             continue;
         }
         connection_line(&mut sink.text, &paint, connection, connections);
-        for (kind, positions) in kinds.into_iter().zip(positions) {
+        for (kind, positions) in EntityKind::ALL.into_iter().zip(positions) {
             if positions.is_empty() {
                 continue;
             }
@@ -532,7 +536,7 @@ fn write_to(
             sink.text.push('\n');
             continue;
         }
-        for kind in [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding] {
+        for kind in EntityKind::ALL {
             if group.listed[kind as usize] == 0 {
                 continue;
             }
@@ -642,7 +646,7 @@ fn plural_kind(kind: EntityKind) -> &'static str {
 
 /// `3 exchanges, 2 queues, 4 bindings`: the kinds with any, by how many of each.
 fn counted(of_kind: &[usize; 3]) -> String {
-    [EntityKind::Exchange, EntityKind::Queue, EntityKind::Binding]
+    EntityKind::ALL
         .iter()
         .filter(|&&k| of_kind[k as usize] > 0)
         .map(|&k| count(of_kind[k as usize] as u64, k.as_str()))
@@ -682,10 +686,10 @@ fn grouped<'p>(plan: &'p Plan, options: &Options) -> (BTreeMap<&'p str, Group<'p
         unchanged += usize::from(c.action == Action::Unchanged);
         skipped += usize::from(c.action == Action::Skip);
         shown += usize::from(listed(c.action, options));
-        let run_ends = changes.get(i + 1).is_none_or(|n| {
-            n.kind() != c.kind()
-                || !(Arc::ptr_eq(&n.connection, &c.connection) || n.connection == c.connection)
-        });
+        // (`Arc`'s equality tells a shared name by its pointer first.)
+        let run_ends = changes
+            .get(i + 1)
+            .is_none_or(|n| n.kind() != c.kind() || n.connection != c.connection);
         if run_ends {
             let kind = c.kind() as usize;
             let group = groups.entry(&c.connection).or_default();
