@@ -29,6 +29,9 @@ pub const TOPOLOGY_FILE: &str = "queue_topology.xml";
 /// directory (or module), in the same format.
 pub const QUEUES_FILE: &str = "queue_topology.queues.xml";
 
+/// The file beside [`TOPOLOGY_FILE`] that says which topics are synchronous.
+pub const COMMUNICATION_FILE: &str = "communication.xml";
+
 /// Files larger than this are refused with a diagnostic instead of being read.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -188,7 +191,7 @@ impl Source {
         let (Some(r), Some(path)) = (&self.released, &self.path) else {
             return Ok(std::borrow::Cow::Borrowed(&self.text));
         };
-        let again = read(path, self.kind);
+        let again = read(&Found::unlisted(path.clone()), self.kind);
         if let Some(why) = again.read_error {
             return Err(format!("cannot read `{}` again: {why}", self.name));
         }
@@ -328,11 +331,39 @@ pub struct PathError {
     pub reason: String,
 }
 
+/// A file to read, as discovery found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    /// Its directory's listing gave it as a regular file (not a link): its canonical path
+    /// is its directory's and its name, and it is opened without a `stat` first (the open
+    /// handle is checked all the same). False when nothing listed it.
+    pub listed_regular: bool,
+}
+
+impl Found {
+    /// A file no listing vouched for (a PATH argument, a module file of an install).
+    pub fn unlisted(path: PathBuf) -> Found {
+        Found {
+            path,
+            listed_regular: false,
+        }
+    }
+
+    /// The file `name` of a directory's listing, of the type the listing gave.
+    fn listed(path: PathBuf, kind: std::fs::FileType) -> Found {
+        Found {
+            path,
+            listed_regular: kind.is_file(),
+        }
+    }
+}
+
 /// The files to read, in merge order, and what a Magento install said about them.
 #[derive(Debug, Default)]
 pub struct Discovered {
-    pub topology: Vec<PathBuf>,
-    pub communication: Vec<PathBuf>,
+    pub topology: Vec<Found>,
+    pub communication: Vec<Found>,
     /// One per PATH that is a Magento install.
     pub installs: Vec<InstallReport>,
     /// Canonical paths of the files above.
@@ -352,9 +383,16 @@ struct Canonical {
 impl Canonical {
     /// The canonical path of `path`.
     fn of(&mut self, path: &Path) -> PathBuf {
+        self.of_file(path, false)
+    }
+
+    /// The canonical path of `path`; `not_a_link`: a listing said it is no link (no
+    /// `lstat` needed).
+    fn of_file(&mut self, path: &Path, not_a_link: bool) -> PathBuf {
         if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
             && !parent.as_os_str().is_empty()
-            && std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_symlink())
+            && (not_a_link
+                || std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_symlink()))
         {
             return self.dir(parent).join(name);
         }
@@ -430,28 +468,31 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
                 &mut HashSet::default(),
                 &mut out.canonical,
             )?;
-            for file in found {
-                out.add_plain(file);
+            for (file, communication) in found {
+                out.add_plain(file, communication);
             }
         } else {
             // Not a directory: read says what it is when it is not a regular file.
-            out.add_plain(path.clone());
+            let candidate = path.with_file_name(COMMUNICATION_FILE);
+            let communication = (path.parent().is_some() && candidate.is_file())
+                .then(|| Found::unlisted(candidate));
+            out.add_plain(Found::unlisted(path.clone()), communication);
         }
     }
     Ok(out)
 }
 
 impl Discovered {
-    /// A topology file outside an install, with the `communication.xml` beside it.
-    fn add_plain(&mut self, file: PathBuf) {
-        if !self.first_time(&file) {
+    /// A topology file outside an install, with the `communication.xml` beside it (a
+    /// file that is there).
+    fn add_plain(&mut self, file: Found, communication: Option<Found>) {
+        if !self.first_time_found(&file) {
             return;
         }
-        if let Some(dir) = file.parent() {
-            let candidate = dir.join("communication.xml");
-            if candidate.is_file() && self.first_time(&candidate) {
-                self.communication.push(candidate);
-            }
+        if let Some(c) = communication
+            && self.first_time_found(&c)
+        {
+            self.communication.push(c);
         }
         self.topology.push(file);
     }
@@ -460,6 +501,12 @@ impl Discovered {
     /// reached twice, through two PATHs or a link, is read once, where it was first met).
     fn first_time(&mut self, file: &Path) -> bool {
         let key = self.canonical.of(file);
+        self.seen.insert(key)
+    }
+
+    /// [`Self::first_time`] of a found file.
+    fn first_time_found(&mut self, file: &Found) -> bool {
+        let key = self.canonical.of_file(&file.path, file.listed_regular);
         self.seen.insert(key)
     }
 }
@@ -490,14 +537,14 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
         }
         for file in files {
             if out.first_time(file) {
-                out.topology.push(file.clone());
+                out.topology.push(Found::unlisted(file.clone()));
             }
         }
         // Magento reads every enabled module's communication.xml, also without a topology.
         if let Some(c) = &m.communication
             && out.first_time(c)
         {
-            out.communication.push(c.clone());
+            out.communication.push(Found::unlisted(c.clone()));
         }
     }
     let brokers = install.env.as_ref().map(magento::brokers);
@@ -512,13 +559,14 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
     Ok(())
 }
 
-/// Collects the topology files under `dir`, in merge order. Links to directories are
-/// followed; `visited` holds the canonical path of every directory walked, so each is
-/// walked once and a link loop ends there. A directory that cannot be listed is an error
-/// naming it.
+/// Collects the topology files under `dir`, in merge order, each with the
+/// `communication.xml` its directory lists (a link to one included; `read` says what it is
+/// when it is no file). Links to directories are followed; `visited` holds the canonical
+/// path of every directory walked, so each is walked once and a link loop ends there. A
+/// directory that cannot be listed is an error naming it.
 fn walk(
     dir: &Path,
-    out: &mut Vec<PathBuf>,
+    out: &mut Vec<(Found, Option<Found>)>,
     visited: &mut HashSet<PathBuf>,
     canonical: &mut Canonical,
 ) -> Result<(), PathError> {
@@ -547,6 +595,14 @@ fn walk(
         }
         key
     });
+    let communication = entries
+        .iter()
+        .find(|(p, kind)| {
+            p.file_name().is_some_and(|n| n == COMMUNICATION_FILE)
+                && (kind.is_file() || kind.is_symlink())
+        })
+        .map(|(p, kind)| Found::listed(p.clone(), *kind));
+    let communication = communication.filter(|c| c.listed_regular || c.path.is_file());
     for (path, kind) in entries {
         let name = path.file_name();
         let topology = name.is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
@@ -559,12 +615,12 @@ fn walk(
             match std::fs::metadata(&path) {
                 Ok(target) if target.is_dir() => walk(&path, out, visited, canonical)?,
                 // A link to a file, or a dangling one: `read` says what it is.
-                _ if topology => out.push(path),
+                _ if topology => out.push((Found::listed(path, kind), communication.clone())),
                 _ => {}
             }
         } else if topology {
             // A FIFO or a device of that name too: `read` refuses it, located.
-            out.push(path);
+            out.push((Found::listed(path, kind), communication.clone()));
         }
     }
     Ok(())
@@ -581,10 +637,11 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Reads one file into a [`Source`]. Never fails: a file that cannot be read (gone, not a
 /// regular file, refused by the OS, too large) becomes a source with `read_error` set,
 /// reported like any other problem in a file.
-pub fn read(path: &Path, kind: SourceKind) -> Source {
+pub fn read(file: &Found, kind: SourceKind) -> Source {
+    let path = &file.path;
     let shown = path.display().to_string();
     let name = shown.strip_prefix("./").unwrap_or(&shown).to_string();
-    let mut source = match read_bytes(path) {
+    let mut source = match read_file_bytes(path, file.listed_regular) {
         Ok(bytes) => from_bytes(name, bytes, kind),
         Err(reason) => Source::unreadable(name, kind, reason),
     };
@@ -599,9 +656,16 @@ pub fn read(path: &Path, kind: SourceKind) -> Source {
 /// the open) and checked again through the open handle; the read itself stops after
 /// `MAX_FILE_BYTES + 1` bytes, whatever the metadata said.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    read_file_bytes(path, false)
+}
+
+/// [`read_bytes`]; `listed_regular`: a directory listing gave the file as a regular one,
+/// so it is opened without a `stat` first (the open handle is checked all the same).
+fn read_file_bytes(path: &Path, listed_regular: bool) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
-    regular(&meta)?;
+    if !listed_regular {
+        regular(&std::fs::metadata(path).map_err(|e| io_reason(&e))?)?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -703,7 +767,7 @@ mod tests {
         let path = dir.path().join("queue_topology.xml");
         let text = "<config>\n  <exchange name=\"\u{e9}x\"/>\n</config>\n";
         std::fs::write(&path, text).unwrap();
-        let mut s = read(&path, SourceKind::Topology);
+        let mut s = read(&Found::unlisted(path.clone()), SourceKind::Topology);
         let at = s.location(22);
         s.release_text();
         assert_eq!(s.text, "");
@@ -722,7 +786,7 @@ mod tests {
         assert_eq!(s.text.lines().count(), text.lines().count());
         assert!(s.text.trim().is_empty());
 
-        let mut gone = read(&path, SourceKind::Topology);
+        let mut gone = read(&Found::unlisted(path.clone()), SourceKind::Topology);
         gone.release_text();
         std::fs::remove_file(&path).unwrap();
         assert!(gone.full_text().unwrap_err().contains("cannot read"));
@@ -769,6 +833,70 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.path, gone.display().to_string());
         assert_eq!(err.reason, "no such file or directory");
+    }
+
+    /// What a directory's listing shows is not asked again: a topology file and its
+    /// `communication.xml` listed as regular files are read without a `stat` first; a link
+    /// (to a file, dangling) or a directory of that name is looked at as before.
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_takes_the_types_its_listings_give() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let module = |name: &str| {
+            let etc = root.path().join(name).join("etc");
+            std::fs::create_dir_all(&etc).unwrap();
+            std::fs::write(etc.join(TOPOLOGY_FILE), "<config/>").unwrap();
+            etc
+        };
+        let plain = module("a");
+        std::fs::write(plain.join(COMMUNICATION_FILE), "<config/>").unwrap();
+        let linked = module("b");
+        symlink(
+            plain.join(COMMUNICATION_FILE),
+            linked.join(COMMUNICATION_FILE),
+        )
+        .unwrap();
+        let dangling = module("c");
+        symlink(dangling.join("gone.xml"), dangling.join(COMMUNICATION_FILE)).unwrap();
+        let a_dir = module("d");
+        std::fs::create_dir(a_dir.join(COMMUNICATION_FILE)).unwrap();
+        let none = module("e");
+        let link = root.path().join("f/etc");
+        std::fs::create_dir_all(&link).unwrap();
+        symlink(none.join(TOPOLOGY_FILE), link.join(TOPOLOGY_FILE)).unwrap();
+
+        let found = discover(&[root.path().to_path_buf()], None).unwrap();
+        let flags = |files: &[Found]| -> Vec<(PathBuf, bool)> {
+            files
+                .iter()
+                .map(|f| {
+                    let rel = f.path.strip_prefix(root.path()).unwrap().to_path_buf();
+                    (rel, f.listed_regular)
+                })
+                .collect()
+        };
+        let topology = |m: &str| PathBuf::from(m).join("etc").join(TOPOLOGY_FILE);
+        // f's file is e's, reached through a link: read once, where first met (e).
+        assert_eq!(
+            flags(&found.topology),
+            ["a", "b", "c", "d", "e"].map(|m| (topology(m), true))
+        );
+        // b's link leads to a's file, already met: read once.
+        assert_eq!(
+            flags(&found.communication),
+            [(PathBuf::from("a/etc").join(COMMUNICATION_FILE), true)]
+        );
+        let source = read(&found.topology[0], SourceKind::Topology);
+        assert_eq!(
+            (source.text.as_str(), source.read_error),
+            ("<config/>", None)
+        );
+
+        // The link alone, as a PATH: not listed, read as before.
+        let found = discover(&[link.join(TOPOLOGY_FILE)], None).unwrap();
+        assert_eq!(found.topology, [Found::unlisted(link.join(TOPOLOGY_FILE))]);
+        assert!(found.communication.is_empty());
     }
 
     #[test]
