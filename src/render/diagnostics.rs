@@ -420,8 +420,13 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Str
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    // Lines wrap at spaces only: a name (`x-dead-letter-exchange`, `catalog.product.removed`)
+    // is never split, and no Unicode line-breaking is run over ASCII messages (a third of
+    // the time of rendering a handful of warnings).
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_links(false)
         .with_primary_span_start();
     let mut out = String::new();
@@ -516,6 +521,23 @@ mod tests {
         assert!(out.contains("[f.xml:1:1]"), "{out}");
         assert!(out.contains("10001 │   <x9999/>"), "{out}");
         assert!(!out.contains("<x5000/>"), "{out}");
+    }
+
+    /// Help text wraps at spaces only: a hyphenated or dotted name that reaches the edge
+    /// goes whole to the next line.
+    #[test]
+    fn long_help_wraps_at_spaces_and_keeps_names_whole() {
+        let sources = one_file("<a/>");
+        let name = "x-dead-letter-exchange.of.a-very-long-queue-name";
+        for pad in 40..80 {
+            let help = format!("{} '{name}': and more words after it", "w ".repeat(pad / 2));
+            let d = Diagnostic::warning(Code::Syntax, "m")
+                .with_label(Span::new(FileId(0), 0, 2), "here")
+                .with_help(help);
+            let out = render(&[d], &sources, false);
+            assert!(out.contains(&format!("'{name}'")), "{out}");
+            assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+        }
     }
 
     #[test]
