@@ -9,7 +9,7 @@
 //! cannot see: it takes `is_synchronous` when given, else assumes yes. `is_synchronous` is
 //! read as PHP's `FILTER_VALIDATE_BOOLEAN` reads it (`yes`/`on` are true, `off`/`maybe` false).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::syntax::Document;
 

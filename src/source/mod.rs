@@ -14,6 +14,7 @@
 //! stops after [`MAX_FILE_BYTES`], whatever the file's metadata says.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 mod encoding;
@@ -367,7 +368,7 @@ pub struct Discovered {
     /// One per PATH that is a Magento install.
     pub installs: Vec<InstallReport>,
     /// Canonical paths of the files above.
-    seen: HashSet<PathBuf>,
+    seen: HashSet<OsString>,
     canonical: Canonical,
 }
 
@@ -375,9 +376,13 @@ pub struct Discovered {
 /// its own), each directory's remembered: a path below a known directory costs one `lstat`
 /// instead of a `readlink` for each of its components (a deep tree of modules made
 /// resolving paths most of `lint`'s time on a Magento code base).
+///
+/// Paths are keyed by their bytes (hashed as one string, not component by component): the
+/// keys are paths this module made or canonical ones, so equal paths are equal bytes (a
+/// path spelt otherwise is only resolved once more).
 #[derive(Debug, Default)]
 struct Canonical {
-    dirs: HashMap<PathBuf, PathBuf>,
+    dirs: HashMap<OsString, PathBuf>,
 }
 
 impl Canonical {
@@ -401,11 +406,12 @@ impl Canonical {
 
     /// The canonical path of the directory `dir`, remembered.
     fn dir(&mut self, dir: &Path) -> PathBuf {
-        if let Some(known) = self.dirs.get(dir) {
+        if let Some(known) = self.dirs.get(dir.as_os_str()) {
             return known.clone();
         }
         let canonical = self.of(dir);
-        self.dirs.insert(dir.to_path_buf(), canonical.clone());
+        self.dirs
+            .insert(dir.as_os_str().to_os_string(), canonical.clone());
         canonical
     }
 }
@@ -501,13 +507,13 @@ impl Discovered {
     /// reached twice, through two PATHs or a link, is read once, where it was first met).
     fn first_time(&mut self, file: &Path) -> bool {
         let key = self.canonical.of(file);
-        self.seen.insert(key)
+        self.seen.insert(key.into_os_string())
     }
 
     /// [`Self::first_time`] of a found file.
     fn first_time_found(&mut self, file: &Found) -> bool {
         let key = self.canonical.of_file(&file.path, file.listed_regular);
-        self.seen.insert(key)
+        self.seen.insert(key.into_os_string())
     }
 }
 
@@ -567,11 +573,11 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
 fn walk(
     dir: &Path,
     out: &mut Vec<(Found, Option<Found>)>,
-    visited: &mut HashSet<PathBuf>,
+    visited: &mut HashSet<OsString>,
     canonical: &mut Canonical,
 ) -> Result<(), PathError> {
     let here = canonical.dir(dir);
-    if !visited.insert(here.clone()) {
+    if !visited.insert(here.as_os_str().to_os_string()) {
         return Ok(());
     }
     let listing = std::fs::read_dir(dir).map_err(|e| PathError {
@@ -608,7 +614,9 @@ fn walk(
         let topology = name.is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
         if kind.is_dir() {
             if let Some(name) = name {
-                canonical.dirs.insert(path.clone(), here.join(name));
+                canonical
+                    .dirs
+                    .insert(path.as_os_str().to_os_string(), here.join(name));
             }
             walk(&path, out, visited, canonical)?;
         } else if kind.is_symlink() {
