@@ -3,7 +3,7 @@
 # broker of 127.0.0.1:5672 and never touching it: its own node names, ports, data directory,
 # Erlang cookie, configuration and plugins.
 #
-#   scripts/private-rabbit.sh start --name NAME --nodes N --base-port P [--plugins "a b"]
+#   scripts/private-rabbit.sh start --name NAME --nodes N --base-port P [--plugins "a b"] [--tls DIR]
 #   scripts/private-rabbit.sh stop --name NAME [--graceful]
 #   scripts/private-rabbit.sh stop-node --name NAME --node K [--kill]
 #   scripts/private-rabbit.sh start-node --name NAME --node K
@@ -13,6 +13,11 @@
 # rabbitmq_shovel rabbitmq_shovel_management"). Without rabbitmq_management there is no
 # management port and a node is "up" once its AMQP port accepts connections.
 #
+# --tls DIR: each node also takes AMQP over TLS (AMQPS) and, with the management plugin,
+# HTTPS, with DIR/ca.pem, DIR/server.pem and DIR/server.key, and requires a client
+# certificate signed by that CA on both (verify_peer, fail_if_no_peer_cert). The plain ports
+# stay as they are.
+#
 # Node K (1..N) of NAME is `NAME-K@localhost`: short names on `localhost`, which resolves on
 # any machine (the host name may not) and is how the shared node is named (rabbit@localhost,
 # in /etc/rabbitmq/rabbitmq-env.conf, which is not read here). Ports of node K, on 127.0.0.1
@@ -21,6 +26,8 @@
 #   management    P + 10000 + K - 1
 #   distribution  P + 20000 + K - 1        (RabbitMQ's own "AMQP + 20000" rule)
 #   CLI tools     P + 30000 .. P + 30009   (rabbitmqctl's own distribution ports)
+#   AMQPS         P + 40000 + K - 1        (with --tls)
+#   HTTPS         P + 50000 + K - 1        (with --tls and the management plugin)
 # P must keep all of them clear of the shared node's 5672, 15672, 25672 and 35672-35682, and
 # of another private cluster's: e.g. P = 5700 (benchmarks) and P = 5800 (tests). The Erlang
 # port mapper (epmd, 4369) is shared, as it must be.
@@ -73,11 +80,11 @@ done
 CMD=${1:-}
 [[ -n $CMD ]] || usage
 shift
-NAME="" NODES=1 BASE="" PLUGINS="rabbitmq_management" NODE="" GRACEFUL="" KILL=""
+NAME="" NODES=1 BASE="" PLUGINS="rabbitmq_management" NODE="" GRACEFUL="" KILL="" TLS=""
 WAIT=${PRIVATE_RABBIT_WAIT:-120}
 while [[ $# -gt 0 ]]; do
   case $1 in
-  --name | --nodes | --base-port | --plugins | --node)
+  --name | --nodes | --base-port | --plugins | --node | --tls)
     [[ $# -ge 2 ]] || die "$1 needs a value"
     case $1 in
     --name) NAME=$2 ;;
@@ -85,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --base-port) BASE=$2 ;;
     --plugins) PLUGINS=$2 ;;
     --node) NODE=$2 ;;
+    --tls) TLS=$2 ;;
     esac
     shift 2
     ;;
@@ -105,6 +113,8 @@ node_name() { printf '%s-%s@localhost' "$NAME" "$1"; }
 amqp_port() { echo $((BASE + $1 - 1)); }
 mgmt_port() { echo $((BASE + 10000 + $1 - 1)); }
 dist_port() { echo $((BASE + 20000 + $1 - 1)); }
+amqps_port() { echo $((BASE + 40000 + $1 - 1)); }
+https_port() { echo $((BASE + 50000 + $1 - 1)); }
 has_management() { [[ " $PLUGINS " == *" rabbitmq_management "* ]]; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -237,14 +247,13 @@ halt_node() {
 }
 
 print_ports() {
-  local k
+  local k line
   for ((k = 1; k <= NODES; k++)); do
-    if has_management; then
-      printf '%s amqp=127.0.0.1:%s management=http://127.0.0.1:%s dist=%s\n' \
-        "$(node_name "$k")" "$(amqp_port "$k")" "$(mgmt_port "$k")" "$(dist_port "$k")"
-    else
-      printf '%s amqp=127.0.0.1:%s dist=%s\n' "$(node_name "$k")" "$(amqp_port "$k")" "$(dist_port "$k")"
-    fi
+    line="$(node_name "$k") amqp=127.0.0.1:$(amqp_port "$k")"
+    has_management && line+=" management=http://127.0.0.1:$(mgmt_port "$k")"
+    [[ -n ${TLS:-} ]] && line+=" amqps=127.0.0.1:$(amqps_port "$k")"
+    [[ -n ${TLS:-} ]] && has_management && line+=" https=127.0.0.1:$(https_port "$k")"
+    echo "$line dist=$(dist_port "$k")"
   done
 }
 
@@ -313,7 +322,13 @@ running_members() {
 cmd_start() {
   check_args
   local want k p t0=$SECONDS
-  want="NODES=$NODES BASE=$BASE PLUGINS='$PLUGINS'"
+  if [[ -n $TLS ]]; then
+    TLS=$(cd "$TLS" && pwd) || die "--tls: no directory '$TLS'"
+    for f in ca.pem server.pem server.key; do
+      [[ -r $TLS/$f ]] || die "--tls: no $TLS/$f"
+    done
+  fi
+  want="NODES=$NODES BASE=$BASE PLUGINS='$PLUGINS' TLS='$TLS'"
   if [[ -f $STATE && $(cat "$STATE") == "$want" ]]; then
     local all=1
     for ((k = 1; k <= NODES; k++)); do node_up "$k" || all=""; done
@@ -326,7 +341,8 @@ cmd_start() {
   fi
   [[ -d $ROOT ]] && stop_all
   for ((k = 1; k <= NODES; k++)); do
-    for p in "$(amqp_port "$k")" "$(dist_port "$k")" $(has_management && mgmt_port "$k"); do
+    for p in "$(amqp_port "$k")" "$(dist_port "$k")" $(has_management && mgmt_port "$k") \
+      $([[ -n $TLS ]] && amqps_port "$k") $([[ -n $TLS ]] && has_management && https_port "$k"); do
       port_open "$p" && die "port $p on 127.0.0.1 is already taken: choose another --base-port"
     done
   done
@@ -344,10 +360,17 @@ cmd_start() {
       rabbit+=", {cluster_nodes, {['$(node_name 1)'], disc}}"
       rabbit+=", {cluster_formation, [{discovery_retry_limit, 120}, {discovery_retry_interval, 500}]}"
     fi
+    local files=""
+    if [[ -n $TLS ]]; then
+      files="{cacertfile, \"$TLS/ca.pem\"}, {certfile, \"$TLS/server.pem\"}, {keyfile, \"$TLS/server.key\"}, {verify, verify_peer}, {fail_if_no_peer_cert, true}"
+      rabbit+=", {ssl_listeners, [{\"127.0.0.1\", $(amqps_port "$k")}]}, {ssl_options, [$files]}"
+    fi
     {
       echo "["
       if has_management; then
-        echo "  {rabbitmq_management, [{tcp_config, [{ip, \"127.0.0.1\"}, {port, $(mgmt_port "$k")}]}]},"
+        local https=""
+        [[ -n $TLS ]] && https=", {ssl_config, [{ip, \"127.0.0.1\"}, {port, $(https_port "$k")}, $files]}"
+        echo "  {rabbitmq_management, [{tcp_config, [{ip, \"127.0.0.1\"}, {port, $(mgmt_port "$k")}]}$https]},"
       fi
       echo "  {rabbit, [$rabbit]}"
       echo "]."

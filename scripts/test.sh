@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-rabbitmq.sh
-# Tools some tests use: xmllint (optional: the XSD is checked too) and Graphviz's dot
-# (tests/it/export.rs draws every fixture; with CI set, a missing dot fails it).
+# Tools some tests use: xmllint (optional: the XSD is checked too), Graphviz's dot
+# (tests/it/export.rs draws every fixture; with CI set, a missing dot fails it) and openssl
+# (tests/tls.rs makes its certificates with it).
 missing=()
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ((${#missing[@]})) && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \

@@ -27,6 +27,7 @@ pub async fn connect(
     tls: &Tls,
     timeout: Duration,
 ) -> Result<Connection, String> {
+    super::tls::use_ring();
     let mut failures = Vec::new();
     for node in &endpoint.nodes {
         let shown = format!(
@@ -40,6 +41,7 @@ pub async fn connect(
             node.authority.port,
             node.vhost.replace('/', "%2f")
         );
+        let over_tls = node.scheme == lapin::uri::AMQPScheme::AMQPS;
         let runtime = match lapin::runtime::default_runtime() {
             Ok(r) => r,
             Err(e) => return Err(e.to_string()),
@@ -52,7 +54,7 @@ pub async fn connect(
         );
         match tokio::time::timeout(timeout, attempt).await {
             Ok(Ok(conn)) => return Ok(conn),
-            Ok(Err(e)) => failures.push(format!("{shown}: {}", describe(&e))),
+            Ok(Err(e)) => failures.push(format!("{shown}: {}", describe_connect(&e, over_tls))),
             Err(_) => failures.push(format!("{shown}: no answer within {}s", timeout.as_secs())),
         }
     }
@@ -65,30 +67,35 @@ pub async fn connect(
 
 /// A broker error in words: the broker's own reply when there is one.
 pub fn describe(e: &lapin::Error) -> String {
+    describe_connect(e, false)
+}
+
+/// [`describe`] of a failed connection; `over_tls`: the URL was `amqps://`.
+fn describe_connect(e: &lapin::Error, over_tls: bool) -> String {
     match e.kind() {
         lapin::ErrorKind::ProtocolError(amqp) => {
             format!("{} {}", amqp.get_id(), amqp.get_message())
         }
-        lapin::ErrorKind::IOError(io) => io_message(&io.to_string()),
-        _ => io_message(&e.to_string()),
+        lapin::ErrorKind::IOError(io) => io_message(&io.to_string(), over_tls),
+        _ => io_message(&e.to_string(), over_tls),
     }
 }
 
 /// An I/O or TLS error in the user's terms, with what to do about it.
-fn io_message(raw: &str) -> String {
+fn io_message(raw: &str, over_tls: bool) -> String {
+    let reset = raw.contains("os error 104") || raw.contains("Connection reset");
     if raw.contains("InvalidContentType") || raw.contains("corrupt message") {
         "the port does not speak TLS: amqps:// needs the broker's TLS port (usually 5671), amqp:// its plain port (usually 5672)".to_string()
-    } else if raw.contains("UnknownIssuer") || raw.contains("invalid peer certificate") {
+    } else if let Some(tls) = super::tls::explain(raw) {
+        tls
+    } else if over_tls && reset {
         format!(
-            "the broker's TLS certificate is not trusted ({raw}): give the CA that signed it with --ca-file (or ssl_options.cafile in env.php)"
-        )
-    } else if raw.contains("NotValidForName") {
-        format!(
-            "the broker's TLS certificate is not valid for this host name ({raw}): connect with the name the certificate was issued for"
+            "the connection was reset during TLS: the broker may require a client certificate ({}), or refused the one given",
+            super::tls::GIVE_CLIENT_CERT
         )
     } else if raw.contains("os error 111") || raw.contains("Connection refused") {
         "connection refused: nothing listens on that host and port".to_string()
-    } else if raw.contains("os error 104") || raw.contains("Connection reset") {
+    } else if reset {
         "the connection was reset: if this is the broker's TLS port, use amqps://".to_string()
     } else {
         raw.to_string()

@@ -1,8 +1,7 @@
 //! The management API's HTTP client, with the TLS settings AMQP gets: the connection's CA
 //! certificates (added to the platform's roots, as for `amqps://`) and its client identity
 //! (PKCS#12 of `--client-cert`, read with the same parser as lapin's, or PEM of env.php's
-//! `ssl_options`). reqwest with rustls: the TLS stack `rabbitmq_http_client` already
-//! compiles in.
+//! `ssl_options`). reqwest with rustls and ring, the TLS stack of AMQP.
 
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use crate::secret::Secret;
 /// not followed (the management API does not redirect: what a proxy answers instead is
 /// reported as it is, not followed to an `https://` URL that these settings cannot trust).
 pub fn client(endpoint: &Endpoint, tls: &Tls, timeout: Duration) -> Result<Client, String> {
+    super::tls::use_ring();
     let mut builder = Client::builder()
         .connect_timeout(timeout)
         .read_timeout(timeout)

@@ -417,7 +417,9 @@ impl Api {
                     ReadError::Refused(format!(
                         "{at} did not answer within the deadline (--timeout)"
                     ))
-                } else if e.is_connect() {
+                } else if e.is_connect() && super::tls::explain(&without_url(&e)).is_none() {
+                    // (A TLS handshake that fails is a connect error too, but something
+                    // listens there: that is said, never planned around with probes.)
                     ReadError::Unreachable(format!("nothing listens at the management API {base}"))
                 } else {
                     ReadError::Refused(format!("{at}: {}", without_url(&e)))
@@ -618,13 +620,24 @@ impl Api {
     }
 }
 
-/// A reqwest error without the URL it carries (which could hold credentials).
+/// A reqwest error without the URL it carries (which could hold credentials), with its
+/// causes (reqwest's own text says only that the request failed) and, for a TLS failure,
+/// what to do about it.
 fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = c.source();
+    }
     if let Some(url) = e.url() {
+        text = text.replace(&format!(" for url ({})", url.as_str()), "");
         text = text.replace(url.as_str(), "");
     }
-    text
+    super::tls::explain(&text).unwrap_or(text)
 }
 
 #[cfg(test)]

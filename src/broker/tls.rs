@@ -13,6 +13,50 @@ use rustls_pki_types::pem::{PemObject, SectionKind};
 use crate::secret::{self, Secret};
 use crate::source::magento::AmqpConnection;
 
+/// Makes ring the TLS stack's cryptography for the process, for AMQP (lapin's rustls) and
+/// the management API (reqwest's) alike; called before either connects. (Only ring is
+/// compiled in; installing it explicitly keeps the choice when another provider comes in
+/// through a dependency's features.)
+pub fn use_ring() {
+    // Err when a provider is installed already: by an earlier call.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// What to give when a broker wants a client certificate.
+pub const GIVE_CLIENT_CERT: &str =
+    "give one with --client-cert (or ssl_options.local_cert in env.php)";
+
+/// A TLS failure (rustls's words in `raw`, an error's text) in the user's terms, with what
+/// to do about it; None when `raw` is no TLS failure this knows. For AMQP and the
+/// management API alike.
+pub fn explain(raw: &str) -> Option<String> {
+    let text = if raw.contains("CertificateRequired") {
+        format!("the broker requires a client certificate ({raw}): {GIVE_CLIENT_CERT}")
+    } else if raw.contains("BadCertificate")
+        || raw.contains("UnknownCA")
+        || raw.contains("CertificateUnknown")
+    {
+        format!(
+            "the broker does not accept the client certificate ({raw}): give one signed by a CA the broker trusts"
+        )
+    } else if raw.contains("NotValidForName") {
+        format!(
+            "the broker's TLS certificate is not valid for this host name ({raw}): connect with the name the certificate was issued for"
+        )
+    } else if raw.contains("UnknownIssuer") || raw.contains("invalid peer certificate") {
+        format!(
+            "the broker's TLS certificate is not trusted ({raw}): give the CA that signed it with --ca-file (or ssl_options.cafile in env.php)"
+        )
+    } else if raw.contains("InvalidContentType") || raw.contains("corrupt message") {
+        format!(
+            "the port does not speak TLS ({raw}): an https:// or amqps:// URL needs the broker's TLS port"
+        )
+    } else {
+        return None;
+    };
+    Some(text)
+}
+
 /// One connection's TLS material. Its `Debug` shows neither the password nor the files'
 /// contents.
 #[derive(Clone, Default)]
@@ -536,6 +580,37 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+
+    /// TLS failures in rustls's words become what to do about them; other text is left.
+    #[test]
+    fn tls_failures_are_explained() {
+        for (raw, said) in [
+            (
+                "received fatal alert: CertificateRequired",
+                "the broker requires a client certificate",
+            ),
+            (
+                "received fatal alert: BadCertificate",
+                "the broker does not accept the client certificate",
+            ),
+            (
+                "invalid peer certificate: UnknownIssuer",
+                "give the CA that signed it with --ca-file",
+            ),
+            (
+                "invalid peer certificate: NotValidForName",
+                "not valid for this host name",
+            ),
+            (
+                "received corrupt message of type InvalidContentType",
+                "the port does not speak TLS",
+            ),
+        ] {
+            let text = explain(raw).unwrap();
+            assert!(text.contains(said) && text.contains(raw), "{text}");
+        }
+        assert_eq!(explain("Connection refused (os error 111)"), None);
+    }
     use super::testing::*;
     use super::*;
 

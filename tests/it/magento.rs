@@ -4,7 +4,7 @@
 
 use crate::util;
 
-use crate::util::{assert_contains, offline_plan, run};
+use crate::util::{assert_contains, copy_tree, offline_plan, run};
 
 #[test]
 fn an_install_reads_its_enabled_modules_only() {
@@ -76,19 +76,6 @@ fn a_plain_directory_inside_an_install_keeps_the_path_order() {
     // Not the install's root: searched recursively as before, test modules included.
     let out = offline_plan("json", &["fixtures/magento-install/dev"]);
     assert_contains(&out.stdout, "test.module");
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// At the root of an install, with no flags: the brokers come from env.php (two AMQP

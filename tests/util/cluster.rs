@@ -72,6 +72,16 @@ impl PrivateCluster {
     }
 
     pub fn try_start(name: &str, nodes: usize, base_port: u16) -> Result<PrivateCluster, String> {
+        Self::try_start_with(name, nodes, base_port, &[])
+    }
+
+    /// [`Self::try_start`] with more of the script's options (`--tls DIR`).
+    pub fn try_start_with(
+        name: &str,
+        nodes: usize,
+        base_port: u16,
+        options: &[&str],
+    ) -> Result<PrivateCluster, String> {
         let cluster = PrivateCluster {
             name: name.to_string(),
             nodes,
@@ -80,13 +90,23 @@ impl PrivateCluster {
         let (n, p) = (nodes.to_string(), base_port.to_string());
         let args = ["start", "--name", name, "--nodes", &n, "--base-port", &p];
         // From here on Drop stops whatever the script left, even after a failure.
-        run_script(&args).map(|_| cluster)
+        run_script(&[&args[..], options].concat()).map(|_| cluster)
     }
 
     /// For tests that need a private cluster: with `CI` set, a cluster that cannot start is
     /// a failure (panic); locally the test is skipped (None) with the reason printed.
     pub fn start_or_skip(name: &str, nodes: usize, base_port: u16) -> Option<PrivateCluster> {
-        match Self::try_start(name, nodes, base_port) {
+        Self::start_with_or_skip(name, nodes, base_port, &[])
+    }
+
+    /// [`Self::start_or_skip`] with more of the script's options.
+    pub fn start_with_or_skip(
+        name: &str,
+        nodes: usize,
+        base_port: u16,
+        options: &[&str],
+    ) -> Option<PrivateCluster> {
+        match Self::try_start_with(name, nodes, base_port, options) {
             Ok(c) => Some(c),
             Err(e) if std::env::var_os("CI").is_some() => {
                 panic!("CI is set and a private RabbitMQ cannot be started:\n{e}")
@@ -121,6 +141,18 @@ impl PrivateCluster {
     pub fn management_port(&self, node: usize) -> u16 {
         self.check(node);
         self.base_port + 10000 + node as u16 - 1
+    }
+
+    /// A node's AMQPS port (a cluster started with `--tls`).
+    pub fn amqps_port(&self, node: usize) -> u16 {
+        self.check(node);
+        self.base_port + 40000 + node as u16 - 1
+    }
+
+    /// A node's HTTPS management port (a cluster started with `--tls`).
+    pub fn https_port(&self, node: usize) -> u16 {
+        self.check(node);
+        self.base_port + 50000 + node as u16 - 1
     }
 
     /// `amqp://guest:guest@127.0.0.1:PORT/VHOST` of a node.

@@ -25,6 +25,20 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 pub fn run(args: &[&str]) -> Output {
     run_in(&root(), args, &[])
 }
@@ -97,6 +111,8 @@ pub struct Vhost {
 pub const MGMT: &str = "http://127.0.0.1:15672/api";
 
 fn http() -> rabbitmq_http_client::blocking_api::Client<&'static str, &'static str, &'static str> {
+    // The HTTP client's TLS (unused over http://) needs a cryptography provider: the tool's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     rabbitmq_http_client::blocking_api::Client::new(MGMT, "guest", "guest")
 }
 
