@@ -118,12 +118,21 @@ pub fn load_beside_lint<R: Send>(
     }
     // Magento's RemoteService topology reader adds the `magento` exchange to what the
     // modules declare, on the default connection, in every install that provisions.
-    let mut reads: Vec<Source> = Vec::with_capacity(topology_files.len() + 1);
+    let mut reads: Vec<ToParse> = Vec::with_capacity(topology_files.len() + 1);
     if found.installs.iter().any(|i| i.provisions) {
-        reads.push(remote_service_exchange(&default_connection));
+        reads.push(ToParse::Read(remote_service_exchange(&default_connection)));
     }
-    for path in &topology_files {
-        reads.push(source::read(path, SourceKind::Topology));
+    // Read here until the files read are enough to parse on every core; the rest are read
+    // by the threads that parse them.
+    let mut bytes = 0;
+    for file in &topology_files {
+        if bytes >= PARSE_IN_PARALLEL_FROM {
+            reads.push(ToParse::Unread(file));
+        } else {
+            let source = source::read(file, SourceKind::Topology);
+            bytes += source.text.len();
+            reads.push(ToParse::Read(source));
+        }
     }
     let parsed = parse_topologies(reads, sources.next_id(), PARSE_IN_PARALLEL_FROM);
     for file in parsed {
@@ -197,13 +206,31 @@ pub fn load_beside_lint<R: Send>(
 /// Topology files of this many bytes in all are parsed on every core.
 const PARSE_IN_PARALLEL_FROM: usize = 256 * 1024;
 
-/// `reads` parsed and decoded, in order, the first to be added to the sources as `first`:
-/// on every core when they hold `in_parallel_from` bytes or more (each diagnostic and
-/// declaration keeps its file's id and place either way).
-fn parse_topologies(reads: Vec<Source>, first: FileId, in_parallel_from: usize) -> Vec<Parsed> {
-    let parse = |(i, src): (usize, Source)| parse_topology(FileId(first.0 + i as u32), src);
-    let bytes: usize = reads.iter().map(|s| s.text.len()).sum();
-    if bytes >= in_parallel_from && reads.len() > 1 {
+/// A topology file to parse: read already, or to be read by the thread that parses it.
+// (One per file, moved once: a Source inline costs less than a box each.)
+#[allow(clippy::large_enum_variant)]
+enum ToParse<'f> {
+    Read(Source),
+    Unread(&'f source::Found),
+}
+
+/// `reads` read where they are not yet, parsed and decoded, in order, the first to be added
+/// to the sources as `first`: on every core when those read hold `in_parallel_from` bytes
+/// or more, or some are still to read (each diagnostic and declaration keeps its file's id
+/// and place either way).
+fn parse_topologies(reads: Vec<ToParse>, first: FileId, in_parallel_from: usize) -> Vec<Parsed> {
+    let parse = |(i, file): (usize, ToParse)| {
+        let src = match file {
+            ToParse::Read(src) => src,
+            ToParse::Unread(file) => source::read(file, SourceKind::Topology),
+        };
+        parse_topology(FileId(first.0 + i as u32), src)
+    };
+    let (bytes, unread) = reads.iter().fold((0, false), |(bytes, unread), r| match r {
+        ToParse::Read(s) => (bytes + s.text.len(), unread),
+        ToParse::Unread(_) => (bytes, true),
+    });
+    if (bytes >= in_parallel_from || unread) && reads.len() > 1 {
         use rayon::prelude::*;
         reads.into_par_iter().enumerate().map(parse).collect()
     } else {
@@ -373,16 +400,16 @@ mod tests {
     }
 
     /// Files parsed on every core give what they give one after the other: the same
-    /// declarations and diagnostics (each pointing into its own file), in file order.
+    /// declarations and diagnostics (each pointing into its own file), in file order; also
+    /// when the threads read the files they parse.
     #[test]
     fn files_parsed_in_parallel_keep_their_ids_and_order() {
-        let reads = || -> Vec<Source> {
-            (0..9)
-                .map(|i| {
-                    let name = format!("m{i}/etc/queue_topology.xml");
-                    if i == 4 {
-                        return Source::unreadable(name, SourceKind::Topology, "gone".into());
-                    }
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<source::Found> = (0..9)
+            .map(|i| {
+                let path = dir.path().join(format!("m{i}/etc/queue_topology.xml"));
+                // (File 4 is not there.)
+                if i != 4 {
                     let mut xml = String::from("<config>\n");
                     for x in 0..200 {
                         xml += &format!("  <exchange name=\"m{i}.x{x}\" type=\"topic\"/>\n");
@@ -396,29 +423,43 @@ mod tests {
                     if i != 8 {
                         xml += "</config>\n";
                     }
-                    Source::new(name, xml, SourceKind::Topology)
-                })
-                .collect()
-        };
+                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    std::fs::write(&path, xml).unwrap();
+                }
+                source::Found::unlisted(path)
+            })
+            .collect();
+        let read = |f| ToParse::Read(source::read(f, SourceKind::Topology));
+        let reads = || files.iter().map(read).collect::<Vec<_>>();
         let first = FileId(3);
         let one_by_one = parse_topologies(reads(), first, usize::MAX);
         let parallel = parse_topologies(reads(), first, 0);
+        // Two read here, the rest by the threads.
+        let (here, there) = files.split_at(2);
+        let mixed = here
+            .iter()
+            .map(read)
+            .chain(there.iter().map(ToParse::Unread))
+            .collect();
+        let mixed = parse_topologies(mixed, first, usize::MAX);
         assert_eq!(one_by_one.len(), 9);
-        assert_eq!(parallel.len(), 9);
         let mut files_with_problems = Vec::new();
-        for (i, (a, b)) in one_by_one.iter().zip(&parallel).enumerate() {
-            assert_eq!(a.source.name, b.source.name);
-            assert_eq!(a.diagnostics, b.diagnostics, "file {i}");
-            assert_eq!(format!("{:?}", a.decl), format!("{:?}", b.decl), "file {i}");
-            for d in &b.diagnostics {
-                assert_eq!(d.primary().unwrap().file, FileId(3 + i as u32), "{d:?}");
-                files_with_problems.push(i);
+        for other in [&parallel, &mixed] {
+            assert_eq!(other.len(), 9);
+            for (i, (a, b)) in one_by_one.iter().zip(other).enumerate() {
+                assert_eq!(a.source.name, b.source.name);
+                assert_eq!(a.diagnostics, b.diagnostics, "file {i}");
+                assert_eq!(format!("{:?}", a.decl), format!("{:?}", b.decl), "file {i}");
+                for d in &b.diagnostics {
+                    assert_eq!(d.primary().unwrap().file, FileId(3 + i as u32), "{d:?}");
+                    files_with_problems.push(i);
+                }
             }
+            assert!(other[4].decl.is_none());
+            assert_eq!(other[1].decl.as_ref().unwrap().exchanges.len(), 200);
         }
         files_with_problems.dedup();
-        assert_eq!(files_with_problems, [0, 2, 4, 6, 8]);
-        assert!(parallel[4].decl.is_none());
-        assert_eq!(parallel[1].decl.as_ref().unwrap().exchanges.len(), 200);
+        assert_eq!(files_with_problems, [0, 2, 4, 6, 8, 0, 2, 4, 6, 8]);
     }
 }
 

@@ -144,12 +144,7 @@ fn char_starts(bytes: &[u8]) -> usize {
 impl Source {
     pub fn new(name: String, text: String, kind: SourceKind) -> Source {
         let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| (i + 1) as u32),
-            )
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32))
             .collect();
         let mut char_blocks = Vec::with_capacity(text.len() / COLUMN_BLOCK + 1);
         let mut chars = 0u32;
