@@ -1,7 +1,9 @@
 //! The front half of the pipeline, from PATH arguments to a linted [`Topology`]:
-//! read → syntax → schema → model (merge) → lint. Used by every command. A large file's
-//! text is released once parsed and read again only for the files a diagnostic points
-//! into (most of lint's memory at scale otherwise).
+//! read → syntax → schema → model (merge) → lint. Used by every command. Files that make
+//! a large topology are read, parsed and decoded on every core (each thread reads the files
+//! it parses, once the first ones read show the topology large enough); a small one starts
+//! no thread. A large file's text is released once parsed and read again only for the files
+//! a diagnostic points into (most of lint's memory at scale otherwise).
 
 use std::path::PathBuf;
 
