@@ -155,7 +155,7 @@ impl Session {
         plan::plan(desired, &states, prune)
     }
 
-    /// A plan made against nothing ([`plan::against_nothing`]), the connections that are
+    /// A plan made against nothing ([`plan::Offline::plan`]), the connections that are
     /// not AMQP skipped with the reason, as [`Session::plan`] skips them.
     pub(crate) fn skip_not_amqp(&self, mut plan: Plan) -> Plan {
         if !self.not_amqp.is_empty() {

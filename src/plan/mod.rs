@@ -15,7 +15,7 @@
 //!   `delete` with `prune` (queues only when they hold no message).
 //!
 //! This file holds the plan's types and its order; `offline` makes the plan against no broker
-//! (`plan --offline`) from the model at once ([`against_nothing`]), or change by change as
+//! (`plan --offline`) from the model at once ([`Offline::plan`]), or change by change as
 //! the human plan is written ([`Offline`], from its [`OfflineOrder`]); `diff` plans a
 //! connection against what its management API showed (or against nothing), `probe` one
 //! read with AMQP probes only.
@@ -25,7 +25,7 @@ mod offline;
 mod probe;
 
 pub use diff::replaced_binding;
-pub use offline::{Offline, OfflineOrder, against_nothing};
+pub use offline::{Offline, OfflineOrder};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! [`Topology`](crate::model::Topology) and its connections; gives its [`OfflineOrder`]
 //! (positions only, made beside lint), and from it either each change on demand
 //! ([`Offline::entity`], what the human plan writes its lines from) or the whole [`Plan`]
-//! ([`against_nothing`], for JSON, Markdown and saved plans).
+//! ([`Offline::plan`], for JSON, Markdown and saved plans).
 
 use std::sync::Arc;
 
@@ -12,18 +12,9 @@ use super::{Action, Change, Entity, EntityKind, Plan};
 /// Topologies from this many entities have their plan against nothing made by every core.
 const AGAINST_NOTHING_IN_PARALLEL_FROM: usize = 20_000;
 
-/// The plan of `topology` against no broker (`plan --offline`): every entity a `create`, in
-/// plan order. The same plan as [`plan`] of the topology's specs with every connection
-/// offline, made from the model at once: no specs made first and moved after (at 100,000
-/// bindings, 17 MB written once less), the changes written in place by every core.
-/// `connections`: the topology's [`Topology::connections`](crate::model::Topology::connections).
-pub fn against_nothing(topology: &crate::model::Topology, connections: &[String]) -> Plan {
-    Offline::new(topology, OfflineOrder::of(topology, connections)).plan()
-}
-
 /// The order of the plan against no broker: the positions of the topology's exchanges,
 /// queues and enabled bindings, each kind sorted by (connection, name). What
-/// [`against_nothing`] makes its changes from, and what the human offline plan writes its
+/// [`Offline::plan`] makes its changes from, and what the human offline plan writes its
 /// lines from without making them ([`Offline`]).
 #[derive(Debug)]
 pub struct OfflineOrder {
@@ -121,7 +112,11 @@ impl<'t> Offline<'t> {
         }
     }
 
-    /// Every change, made on every core for a large topology.
+    /// The plan of the topology against no broker (`plan --offline`) made whole: every
+    /// entity a `create`, in plan order. The same plan as [`plan`](super::plan()) of the
+    /// topology's specs with every connection offline, made from the model at once: no specs
+    /// made first and moved after (at 100,000 bindings, 17 MB written once less), the changes
+    /// written in place by every core for a large topology.
     pub fn plan(&self) -> Plan {
         let order = &self.order.order;
         let connection = |name: &str| -> Arc<str> {
@@ -173,7 +168,7 @@ mod tests {
     use crate::broker::state::ConnectionState;
     use crate::plan::plan;
 
-    /// The plan against nothing, made from the model at once, is the plan of the model's
+    /// The plan against nothing, made whole from the model at once, is the plan of the model's
     /// specs with every connection offline: on every fixture (some with two connections,
     /// some with errors) and on a topology large enough to be made by every core.
     #[test]
@@ -199,7 +194,8 @@ mod tests {
                 .map(|c| (c.clone(), ConnectionState::Offline))
                 .collect();
             let want = plan(desired, &states, false);
-            let got = against_nothing(topology, &topology.connections());
+            let connections = topology.connections();
+            let got = Offline::new(topology, OfflineOrder::of(topology, &connections)).plan();
             assert_eq!(got, want, "{}", dir.display());
             sizes.push(got.changes.len());
         }
