@@ -381,14 +381,9 @@ struct Canonical {
 }
 
 impl Canonical {
-    /// The canonical path of `path`.
-    fn of(&mut self, path: &Path) -> PathBuf {
-        self.of_file(path, false)
-    }
-
     /// The canonical path of `path`; `not_a_link`: a listing said it is no link (no
     /// `lstat` needed).
-    fn of_file(&mut self, path: &Path, not_a_link: bool) -> PathBuf {
+    fn of(&mut self, path: &Path, not_a_link: bool) -> PathBuf {
         if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
             && !parent.as_os_str().is_empty()
             && (not_a_link
@@ -404,7 +399,7 @@ impl Canonical {
         if let Some(known) = self.dirs.get(dir.as_os_str()) {
             return known.clone();
         }
-        let canonical = self.of(dir);
+        let canonical = self.of(dir, false);
         self.dirs
             .insert(dir.as_os_str().to_os_string(), canonical.clone());
         canonical
@@ -487,11 +482,11 @@ impl Discovered {
     /// A topology file outside an install, with the `communication.xml` beside it (a
     /// file that is there).
     fn add_plain(&mut self, file: Found, communication: Option<Found>) {
-        if !self.first_time_found(&file) {
+        if !self.first_time(&file.path, file.listed_regular) {
             return;
         }
         if let Some(c) = communication
-            && self.first_time_found(&c)
+            && self.first_time(&c.path, c.listed_regular)
         {
             self.communication.push(c);
         }
@@ -499,22 +494,17 @@ impl Discovered {
     }
 
     /// Whether `file` is met for the first time in this run, by its canonical path (a file
-    /// reached twice, through two PATHs or a link, is read once, where it was first met).
-    fn first_time(&mut self, file: &Path) -> bool {
-        let key = self.canonical.of(file);
-        self.seen.insert(key.into_os_string())
-    }
-
-    /// [`Self::first_time`] of a found file.
-    fn first_time_found(&mut self, file: &Found) -> bool {
-        let key = self.canonical.of_file(&file.path, file.listed_regular);
+    /// reached twice, through two PATHs or a link, is read once, where it was first met);
+    /// `not_a_link`: a listing said it is no link.
+    fn first_time(&mut self, file: &Path, not_a_link: bool) -> bool {
+        let key = self.canonical.of(file, not_a_link);
         self.seen.insert(key.into_os_string())
     }
 }
 
 fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
     // An install named twice (two PATHs, or --magento-root and a PATH) is read once.
-    if !out.first_time(root) {
+    if !out.first_time(root, false) {
         return Ok(());
     }
     let install = magento::read_install(root).map_err(|e| PathError {
@@ -537,13 +527,13 @@ fn read_install(root: &Path, out: &mut Discovered) -> Result<(), PathError> {
             continue;
         }
         for file in files {
-            if out.first_time(file) {
+            if out.first_time(file, false) {
                 out.topology.push(Found::unlisted(file.clone()));
             }
         }
         // Magento reads every enabled module's communication.xml, also without a topology.
         if let Some(c) = &m.communication
-            && out.first_time(c)
+            && out.first_time(c, false)
         {
             out.communication.push(Found::unlisted(c.clone()));
         }
