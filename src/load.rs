@@ -136,7 +136,8 @@ pub fn load_beside_lint<R: Send>(
             reads.push(ToParse::Read(source));
         }
     }
-    let parsed = parse_topologies(reads, sources.next_id(), PARSE_IN_PARALLEL_FROM);
+    let in_parallel = bytes >= PARSE_IN_PARALLEL_FROM;
+    let parsed = parse_topologies(reads, sources.next_id(), in_parallel);
     for file in parsed {
         sources.add(file.source);
         gather(&mut diagnostics, file.diagnostics);
@@ -217,10 +218,9 @@ enum ToParse<'f> {
 }
 
 /// `reads` read where they are not yet, parsed and decoded, in order, the first to be added
-/// to the sources as `first`: on every core when those read hold `in_parallel_from` bytes
-/// or more, or some are still to read (each diagnostic and declaration keeps its file's id
-/// and place either way).
-fn parse_topologies(reads: Vec<ToParse>, first: FileId, in_parallel_from: usize) -> Vec<Parsed> {
+/// to the sources as `first`: on every core when `in_parallel` (each diagnostic and
+/// declaration keeps its file's id and place either way).
+fn parse_topologies(reads: Vec<ToParse>, first: FileId, in_parallel: bool) -> Vec<Parsed> {
     let parse = |(i, file): (usize, ToParse)| {
         let src = match file {
             ToParse::Read(src) => src,
@@ -228,11 +228,7 @@ fn parse_topologies(reads: Vec<ToParse>, first: FileId, in_parallel_from: usize)
         };
         parse_topology(FileId(first.0 + i as u32), src)
     };
-    let (bytes, unread) = reads.iter().fold((0, false), |(bytes, unread), r| match r {
-        ToParse::Read(s) => (bytes + s.text.len(), unread),
-        ToParse::Unread(_) => (bytes, true),
-    });
-    if (bytes >= in_parallel_from || unread) && reads.len() > 1 {
+    if in_parallel && reads.len() > 1 {
         use rayon::prelude::*;
         reads.into_par_iter().enumerate().map(parse).collect()
     } else {
@@ -434,8 +430,8 @@ mod tests {
         let read = |f| ToParse::Read(source::read(f, SourceKind::Topology));
         let reads = || files.iter().map(read).collect::<Vec<_>>();
         let first = FileId(3);
-        let one_by_one = parse_topologies(reads(), first, usize::MAX);
-        let parallel = parse_topologies(reads(), first, 0);
+        let one_by_one = parse_topologies(reads(), first, false);
+        let parallel = parse_topologies(reads(), first, true);
         // Two read here, the rest by the threads.
         let (here, there) = files.split_at(2);
         let mixed = here
@@ -443,7 +439,7 @@ mod tests {
             .map(read)
             .chain(there.iter().map(ToParse::Unread))
             .collect();
-        let mixed = parse_topologies(mixed, first, usize::MAX);
+        let mixed = parse_topologies(mixed, first, true);
         assert_eq!(one_by_one.len(), 9);
         let mut files_with_problems = Vec::new();
         for other in [&parallel, &mixed] {
