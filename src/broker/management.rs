@@ -414,15 +414,17 @@ impl Api {
             .await
             .map_err(|e| {
                 if e.is_timeout() {
-                    ReadError::Refused(format!(
+                    return ReadError::Refused(format!(
                         "{at} did not answer within the deadline (--timeout)"
-                    ))
-                } else if e.is_connect() && super::tls::explain(&without_url(&e)).is_none() {
+                    ));
+                }
+                let (said, tls) = without_url(&e);
+                if e.is_connect() && !tls {
                     // (A TLS handshake that fails is a connect error too, but something
                     // listens there: that is said, never planned around with probes.)
                     ReadError::Unreachable(format!("nothing listens at the management API {base}"))
                 } else {
-                    ReadError::Refused(format!("{at}: {}", without_url(&e)))
+                    ReadError::Refused(format!("{at}: {said}"))
                 }
             })?;
         let status = response.status();
@@ -441,7 +443,7 @@ impl Api {
         let body = response
             .bytes()
             .await
-            .map_err(|e| ReadError::Refused(format!("{at}: {}", without_url(&e))))?;
+            .map_err(|e| ReadError::Refused(format!("{at}: {}", without_url(&e).0)))?;
         serde_json::from_slice(&body)
             .map(Some)
             .map_err(|e| ReadError::Refused(format!("{at} answered something unexpected: {e}")))
@@ -622,8 +624,8 @@ impl Api {
 
 /// A reqwest error without the URL it carries (which could hold credentials), with its
 /// causes (reqwest's own text says only that the request failed) and, for a TLS failure,
-/// what to do about it.
-fn without_url(e: &reqwest::Error) -> String {
+/// what to do about it; and whether it is one.
+fn without_url(e: &reqwest::Error) -> (String, bool) {
     let mut text = e.to_string();
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
@@ -637,7 +639,10 @@ fn without_url(e: &reqwest::Error) -> String {
         text = text.replace(&format!(" for url ({})", url.as_str()), "");
         text = text.replace(url.as_str(), "");
     }
-    super::tls::explain(&text).unwrap_or(text)
+    match super::tls::explain(&text) {
+        Some(explained) => (explained, true),
+        None => (text, false),
+    }
 }
 
 #[cfg(test)]
