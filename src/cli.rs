@@ -106,7 +106,10 @@ impl ShownAction {
     }
 }
 
+/// The subcommands. Each one's arguments are built only when it is the one run (or help
+/// shows it): a lint does not build the arguments of plan, apply and the rest at every start.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Check the files for everything Magento or RabbitMQ would reject, without a broker.
     Lint(LintArgs),

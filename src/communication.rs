@@ -114,7 +114,9 @@ fn wildcard_match(pattern: &str, topic: &str) -> bool {
     let bits = Bits::new(t.len() + 1);
     // Topic bytes that a `*` may take: anything but a dot.
     let not_dot = bits.of(|k| k < t.len() && t[k] != b'.');
-    let mut literal: Vec<Option<Vec<u64>>> = vec![None; 256];
+    // The positions of each byte the pattern names, made once per byte: `slot[c]` is 1 + its
+    // index in `masks`, 0 while not made (no 256 empty vectors allocated per match).
+    let (mut slot, mut masks) = ([0u8; 256], Vec::<Vec<u64>>::new());
     let mut reach = bits.of(|k| k == 0);
     for &pc in p {
         reach = match pc {
@@ -127,8 +129,13 @@ fn wildcard_match(pattern: &str, topic: &str) -> bool {
             }
             b'*' => bits.shl1(&bits.fill_runs(&reach, &not_dot)),
             c => {
-                let mask = literal[usize::from(c)]
-                    .get_or_insert_with(|| bits.of(|k| k < t.len() && t[k] == c));
+                let at = &mut slot[usize::from(c)];
+                if *at == 0 {
+                    masks.push(bits.of(|k| k < t.len() && t[k] == c));
+                    // At most 254 distinct bytes (all but `#` and `*`): the index fits.
+                    *at = masks.len() as u8;
+                }
+                let mask = &masks[usize::from(*at) - 1];
                 let moved: Vec<u64> = reach.iter().zip(mask.iter()).map(|(r, m)| r & m).collect();
                 bits.shl1(&moved)
             }
@@ -285,6 +292,11 @@ mod tests {
             ("*.*", format!("{}.{}", "a".repeat(63), "b".repeat(64))),
             ("#*", format!("{}.{}", "a".repeat(64), "b".repeat(63))),
             ("*", format!("{}.", "a".repeat(127))),
+            // Every printable byte but the wildcards, each one's positions made once.
+            (
+                "!\"$%&'()+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~*",
+                "!\"$%&'()+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~xy".to_string(),
+            ),
         ] {
             assert_eq!(
                 wildcard_match(p, &t),

@@ -13,11 +13,14 @@
 //! socket is refused before it is opened, and it is opened so that it cannot block; a read
 //! stops after [`MAX_FILE_BYTES`], whatever the file's metadata says.
 
+use listing::{Entry, Kind, Lister};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::ffi::OsString;
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 mod encoding;
+mod listing;
 pub mod magento;
 pub mod php;
 
@@ -347,10 +350,10 @@ impl Found {
     }
 
     /// The file `name` of a directory's listing, of the type the listing gave.
-    fn listed(path: PathBuf, kind: std::fs::FileType) -> Found {
+    fn listed(path: PathBuf, kind: Kind) -> Found {
         Found {
             path,
-            listed_regular: kind.is_file(),
+            listed_regular: kind == Kind::File,
         }
     }
 }
@@ -463,6 +466,7 @@ pub fn discover(paths: &[PathBuf], magento_root: Option<&Path>) -> Result<Discov
                 &mut found,
                 &mut HashSet::default(),
                 &mut out.canonical,
+                &mut Lister::default(),
             )?;
             for (file, communication) in found {
                 out.add_plain(file, communication);
@@ -560,63 +564,64 @@ fn walk(
     out: &mut Vec<(Found, Option<Found>)>,
     visited: &mut HashSet<OsString>,
     canonical: &mut Canonical,
+    lister: &mut Lister,
 ) -> Result<(), PathError> {
     let here = canonical.dir(dir);
     if !visited.insert(here.as_os_str().to_os_string()) {
         return Ok(());
     }
-    let listing = std::fs::read_dir(dir).map_err(|e| PathError {
-        path: dir.display().to_string(),
-        reason: io_reason(&e),
-    })?;
-    // The type as the listing gives it (no `lstat` on Linux); an entry gone meanwhile is
-    // left out.
-    let mut entries: Vec<_> = listing
-        .filter_map(Result::ok)
-        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
-        .collect();
-    // Sorted by name, except that queue_topology.queues.xml comes right after the
-    // queue_topology.xml of its directory (the tool's file adds to Magento's, as in an
-    // install), not before it.
-    entries.sort_by_cached_key(|(p, _)| {
-        let mut key = p.clone().into_os_string();
-        if p.file_name().is_some_and(|n| n == QUEUES_FILE) {
-            key = p.with_file_name(TOPOLOGY_FILE).into_os_string();
-            key.push("\u{1}");
-        }
-        key
-    });
+    // Directories and links (one may lead to a directory), and the files the walk reads
+    // by name: of any type, as `read` says what a FIFO or a device of that name is.
+    let mut entries = lister
+        .list(dir, |name, kind| {
+            matches!(kind, Kind::Dir | Kind::Link)
+                || name == TOPOLOGY_FILE
+                || name == QUEUES_FILE
+                || name == COMMUNICATION_FILE
+        })
+        .map_err(|e| PathError {
+            path: dir.display().to_string(),
+            reason: io_reason(&e),
+        })?;
+    entries.sort_by(|a, b| walk_order(&a.name).cmp(&walk_order(&b.name)));
     let communication = entries
         .iter()
-        .find(|(p, kind)| {
-            p.file_name().is_some_and(|n| n == COMMUNICATION_FILE)
-                && (kind.is_file() || kind.is_symlink())
-        })
-        .map(|(p, kind)| Found::listed(p.clone(), *kind));
+        .find(|e| e.name == COMMUNICATION_FILE && matches!(e.kind, Kind::File | Kind::Link))
+        .map(|e| Found::listed(dir.join(&e.name), e.kind));
     let communication = communication.filter(|c| c.listed_regular || c.path.is_file());
-    for (path, kind) in entries {
-        let name = path.file_name();
-        let topology = name.is_some_and(|n| n == TOPOLOGY_FILE || n == QUEUES_FILE);
-        if kind.is_dir() {
-            if let Some(name) = name {
+    for Entry { name, kind } in entries {
+        let path = dir.join(&name);
+        let topology = name == TOPOLOGY_FILE || name == QUEUES_FILE;
+        match kind {
+            Kind::Dir => {
                 canonical
                     .dirs
-                    .insert(path.as_os_str().to_os_string(), here.join(name));
+                    .insert(path.as_os_str().to_os_string(), here.join(&name));
+                walk(&path, out, visited, canonical, lister)?;
             }
-            walk(&path, out, visited, canonical)?;
-        } else if kind.is_symlink() {
-            match std::fs::metadata(&path) {
-                Ok(target) if target.is_dir() => walk(&path, out, visited, canonical)?,
+            Kind::Link => match std::fs::metadata(&path) {
+                Ok(target) if target.is_dir() => walk(&path, out, visited, canonical, lister)?,
                 // A link to a file, or a dangling one: `read` says what it is.
                 _ if topology => out.push((Found::listed(path, kind), communication.clone())),
                 _ => {}
-            }
-        } else if topology {
+            },
             // A FIFO or a device of that name too: `read` refuses it, located.
-            out.push((Found::listed(path, kind), communication.clone()));
+            _ if topology => out.push((Found::listed(path, kind), communication.clone())),
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// Where a name sorts in a directory: by its bytes, except that
+/// queue_topology.queues.xml comes right after queue_topology.xml (the tool's file adds to
+/// Magento's, as in an install), not before it.
+fn walk_order(name: &OsStr) -> Cow<'_, [u8]> {
+    if name == QUEUES_FILE {
+        Cow::Owned([TOPOLOGY_FILE.as_bytes(), b"\x01"].concat())
+    } else {
+        Cow::Borrowed(name.as_encoded_bytes())
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -822,6 +827,7 @@ mod tests {
             &mut Vec::new(),
             &mut HashSet::default(),
             &mut Canonical::default(),
+            &mut Lister::default(),
         )
         .unwrap_err();
         assert_eq!(err.path, gone.display().to_string());
