@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Source, Span};
@@ -261,7 +262,10 @@ impl<'a> Parser<'a> {
             text: Cow::Borrowed(""),
             text_span: None,
         };
-        for attr in e.attributes().with_checks(true) {
+        // Attribute names are checked for duplicates here, against the element's own list,
+        // rather than by quick-xml (which allocates a list of its own for every tag).
+        let mut many_names: Option<HashSet<&'a str>> = None;
+        for attr in e.attributes().with_checks(false) {
             match attr {
                 Ok(attr) => {
                     let key = attr.key.as_ref();
@@ -270,6 +274,16 @@ impl<'a> Parser<'a> {
                     };
                     let key: &'a str = &self.text[key_at..key_at + key.len()];
                     let name_span = self.span(key_at, key_at + key.len());
+                    if repeated_name(&element.attrs, &mut many_names, key) {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::Syntax,
+                                format!("malformed attribute: {ATTRIBUTE_TWICE}"),
+                            )
+                            .with_label(element.span, "in this tag"),
+                        );
+                        break;
+                    }
                     let raw: &str = &attr.value;
                     let raw_at = self.offset_of(raw);
                     let value_span = raw_at
@@ -519,6 +533,26 @@ fn error_message(e: &quick_xml::Error) -> String {
 
 /// What is wrong with a tag's attributes, in the user's terms (never the parser's byte
 /// positions).
+/// Whether the attribute `name` is already among `attrs` (a tag's attributes so far).
+/// Compared one by one in a small tag; past [`NAMES_COMPARED_ONE_BY_ONE`] attributes, the
+/// names are kept in `set` so that a tag of many attributes is checked in linear time.
+fn repeated_name<'a>(
+    attrs: &[Attr<'a>],
+    set: &mut Option<HashSet<&'a str>>,
+    name: &'a str,
+) -> bool {
+    if attrs.len() < NAMES_COMPARED_ONE_BY_ONE {
+        return attrs.iter().any(|a| a.name == name);
+    }
+    let set = set.get_or_insert_with(|| attrs.iter().map(|a| a.name).collect());
+    !set.insert(name)
+}
+
+/// See [`repeated_name`].
+const NAMES_COMPARED_ONE_BY_ONE: usize = 16;
+
+const ATTRIBUTE_TWICE: &str = "the same attribute twice in one tag: keep one";
+
 fn attr_message(e: &quick_xml::events::attributes::AttrError) -> String {
     use quick_xml::events::attributes::AttrError;
     match e {
@@ -535,7 +569,8 @@ fn attr_message(e: &quick_xml::events::attributes::AttrError) -> String {
             "an attribute value is never closed: its closing `{}` is missing",
             *quote as char
         ),
-        AttrError::Duplicated(_, _) => "the same attribute twice in one tag: keep one".to_string(),
+        // (Not asked for: `repeated_name` checks.)
+        AttrError::Duplicated(_, _) => ATTRIBUTE_TWICE.to_string(),
     }
 }
 
@@ -569,6 +604,52 @@ mod tests {
         let source = Source::new("t.xml".into(), text.into(), SourceKind::Topology);
         let source: &'static Source = Box::leak(Box::new(source));
         parse(FileId(0), source)
+    }
+
+    /// A name twice in one tag is an error on the tag, whether the tag is small (names
+    /// compared one by one) or has many attributes (names kept in a set); the attributes
+    /// before the second one are kept, the rest of the tag is not read.
+    #[test]
+    fn an_attribute_twice_in_one_tag_is_an_error() {
+        let many = |n: usize, again: Option<usize>| {
+            let mut attrs: Vec<String> = (0..n).map(|i| format!("a{i}=\"{i}\"")).collect();
+            if let Some(k) = again {
+                attrs.push(format!("a{k}=\"again\""));
+                attrs.push("after=\"x\"".to_string());
+            }
+            format!("<config><exchange {}/></config>", attrs.join(" "))
+        };
+        for (n, again) in [
+            (2, Some(0)),
+            (2, Some(1)),
+            (40, Some(3)),
+            (40, Some(39)),
+            (15, Some(14)),
+        ] {
+            let text = many(n, again);
+            let (doc, diags) = parse_str(&text);
+            assert_eq!(diags.len(), 1, "{n} {again:?}: {diags:?}");
+            assert_eq!(
+                diags[0].message,
+                "malformed attribute: the same attribute twice in one tag: keep one"
+            );
+            let tag = diags[0].labels[0].span;
+            assert!(text[tag.start as usize..tag.end as usize].starts_with("<exchange a0="));
+            let exchange = &doc.root.unwrap().children[0];
+            assert_eq!(exchange.attrs.len(), n, "{n} {again:?}");
+            assert_eq!(
+                exchange
+                    .attr(&format!("a{}", again.unwrap()))
+                    .unwrap()
+                    .value,
+                again.unwrap().to_string()
+            );
+        }
+        for n in [1, 15, 16, 17, 40] {
+            let (doc, diags) = parse_str(&many(n, None));
+            assert!(diags.is_empty(), "{n}: {diags:?}");
+            assert_eq!(doc.root.unwrap().children[0].attrs.len(), n);
+        }
     }
 
     #[test]
