@@ -10,6 +10,8 @@
 //! read as PHP's `FILTER_VALIDATE_BOOLEAN` reads it (`yes`/`on` are true, `off`/`maybe` false).
 
 use rustc_hash::FxHashMap as HashMap;
+use ecow::EcoString;
+use smallvec::{SmallVec, smallvec};
 
 use crate::syntax::Document;
 
@@ -26,8 +28,9 @@ pub fn php_filter_bool(value: &str) -> bool {
 /// Topic name → synchronous, merged across files (later file wins), in first-seen order.
 #[derive(Clone, Debug, Default)]
 pub struct SyncTopics {
-    order: Vec<String>,
-    sync: HashMap<String, bool>,
+    /// (Shared strings: a topic's name is one allocation for the two, or none when short.)
+    order: Vec<EcoString>,
+    sync: HashMap<EcoString, bool>,
 }
 
 impl SyncTopics {
@@ -51,8 +54,9 @@ impl SyncTopics {
                 } else {
                     continue;
                 };
-                if out.sync.insert(name.value.to_string(), sync).is_none() {
-                    out.order.push(name.value.to_string());
+                let name = EcoString::from(name.value.as_ref());
+                if out.sync.insert(name.clone(), sync).is_none() {
+                    out.order.push(name);
                 }
             }
         }
@@ -68,7 +72,7 @@ impl SyncTopics {
         self.order
             .iter()
             .filter(|t| self.sync.get(*t) == Some(&true))
-            .map(String::as_str)
+            .map(EcoString::as_str)
     }
 
     /// The synchronous topics a binding's topic designates, as Magento finds them: a topic
@@ -79,13 +83,13 @@ impl SyncTopics {
             self.order
                 .iter()
                 .filter(|t| self.sync.get(*t) == Some(&true) && wildcard_match(topic, t))
-                .map(String::as_str)
+                .map(EcoString::as_str)
                 .collect()
         } else if self.sync.get(topic) == Some(&true) {
             self.order
                 .iter()
                 .filter(|t| *t == topic)
-                .map(String::as_str)
+                .map(EcoString::as_str)
                 .collect()
         } else {
             Vec::new()
@@ -116,7 +120,7 @@ fn wildcard_match(pattern: &str, topic: &str) -> bool {
     let not_dot = bits.of(|k| k < t.len() && t[k] != b'.');
     // The positions of each byte the pattern names, made once per byte: `slot[c]` is 1 + its
     // index in `masks`, 0 while not made (no 256 empty vectors allocated per match).
-    let (mut slot, mut masks) = ([0u8; 256], Vec::<Vec<u64>>::new());
+    let (mut slot, mut masks) = ([0u8; 256], SmallVec::<[Words; 8]>::new());
     let mut reach = bits.of(|k| k == 0);
     for &pc in p {
         reach = match pc {
@@ -136,7 +140,7 @@ fn wildcard_match(pattern: &str, topic: &str) -> bool {
                     *at = masks.len() as u8;
                 }
                 let mask = &masks[usize::from(*at) - 1];
-                let moved: Vec<u64> = reach.iter().zip(mask.iter()).map(|(r, m)| r & m).collect();
+                let moved: Words = reach.iter().zip(mask.iter()).map(|(r, m)| r & m).collect();
                 bits.shl1(&moved)
             }
         };
@@ -146,6 +150,10 @@ fn wildcard_match(pattern: &str, topic: &str) -> bool {
     }
     bits.get(&reach, t.len())
 }
+
+/// A bitset's words: held inline for topics of up to 127 bytes (nearly all of them), so a
+/// match allocates nothing.
+type Words = SmallVec<[u64; 2]>;
 
 /// Bitsets of a fixed number of positions, 64 to a word.
 struct Bits {
@@ -161,8 +169,8 @@ impl Bits {
         }
     }
 
-    fn of(&self, set: impl Fn(usize) -> bool) -> Vec<u64> {
-        let mut out = vec![0u64; self.words];
+    fn of(&self, set: impl Fn(usize) -> bool) -> Words {
+        let mut out = smallvec![0u64; self.words];
         for k in (0..self.len).filter(|&k| set(k)) {
             out[k / 64] |= 1 << (k % 64);
         }
@@ -170,8 +178,8 @@ impl Bits {
     }
 
     /// Every position past `k`.
-    fn after(&self, k: usize) -> Vec<u64> {
-        let mut out = vec![u64::MAX; self.words];
+    fn after(&self, k: usize) -> Words {
+        let mut out = smallvec![u64::MAX; self.words];
         out[..k / 64].fill(0);
         out[k / 64] = u64::MAX.checked_shl(k as u32 % 64 + 1).unwrap_or(0);
         self.trim(&mut out);
@@ -188,9 +196,9 @@ impl Bits {
     }
 
     /// Every position moved up by one (the last one falls off).
-    fn shl1(&self, bits: &[u64]) -> Vec<u64> {
+    fn shl1(&self, bits: &[u64]) -> Words {
         let mut carry = 0;
-        let mut out: Vec<u64> = bits
+        let mut out: Words = bits
             .iter()
             .map(|w| {
                 let shifted = (w << 1) | carry;
@@ -214,8 +222,8 @@ impl Bits {
     /// run's end: where `[^.]+` can have read up to, from the positions `starts`. One
     /// addition with carries does it: adding each run's first position to the run's
     /// non-start positions clears them up to the first start.
-    fn fill_runs(&self, starts: &[u64], runs: &[u64]) -> Vec<u64> {
-        let mut out = vec![0u64; self.words];
+    fn fill_runs(&self, starts: &[u64], runs: &[u64]) -> Words {
+        let mut out = smallvec![0u64; self.words];
         let (mut carry, mut prev_top) = (false, 0u64);
         for i in 0..self.words {
             let r = runs[i];
