@@ -1,7 +1,7 @@
 # A small image with the `topology` binary only, for CI jobs:
 #   docker build -t topology .
 #   docker run --rm -v "$PWD:/work" topology lint /work/app/code
-# Build stage: the release binary (thin LTO, stripped; see Cargo.toml).
+# Build stage: the release binary (whole-program optimised, stripped; see Cargo.toml).
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY . .

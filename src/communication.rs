@@ -9,8 +9,8 @@
 //! cannot see: it takes `is_synchronous` when given, else assumes yes. `is_synchronous` is
 //! read as PHP's `FILTER_VALIDATE_BOOLEAN` reads it (`yes`/`on` are true, `off`/`maybe` false).
 
-use rustc_hash::FxHashMap as HashMap;
 use ecow::EcoString;
+use rustc_hash::FxHashMap as HashMap;
 use smallvec::{SmallVec, smallvec};
 
 use crate::syntax::Document;

@@ -17,5 +17,6 @@ mod lint;
 mod magento;
 mod plan_offline;
 mod pre_commit;
+mod process;
 mod schemas;
 mod secrets;
