@@ -8,9 +8,10 @@
 //! are open (else the first file opened would be taken for stdout); a panic exits 101. A
 //! stack overflow of the main thread ends the process all the same, with no message.
 
-#![cfg_attr(unix, no_main)]
+// (Not in the test harness of this file, whose `main` is libtest's.)
+#![cfg_attr(all(unix, not(test)), no_main)]
 
-#[cfg(unix)]
+#[cfg(all(unix, not(test)))]
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     // SAFETY: the C runtime passes `argc` NUL-terminated strings in `argv`, alive for the
@@ -34,7 +35,7 @@ extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) 
 ///
 /// # Safety
 /// Before any other thread exists (a descriptor opened meanwhile could take the number).
-#[cfg(unix)]
+#[cfg(all(unix, not(test)))]
 unsafe fn standard_streams_open() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
@@ -52,7 +53,7 @@ unsafe fn standard_streams_open() {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(any(not(unix), test))]
 fn main() {
     topology::app::redact_panics();
     let code = topology::commands::main(std::env::args_os());
