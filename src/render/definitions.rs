@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::spec::{ArgMap, BindingSpec, ConnectionSpecs, ExchangeSpec, QueueSpec};
+use super::properties::{BindingProperties, ExchangeProperties, QueueProperties};
+use crate::spec::{ArgMap, ConnectionSpecs};
 
 /// The document: the fields of RabbitMQ's definitions format that describe entities.
 #[derive(Serialize)]
@@ -32,31 +33,24 @@ pub type ArgumentsJson<'a> = BTreeMap<&'a str, serde_json::Value>;
 pub struct ExchangeDefinition<'a> {
     pub name: &'a str,
     pub vhost: &'a str,
-    #[serde(rename = "type")]
-    pub kind: &'a str,
-    pub durable: bool,
-    pub auto_delete: bool,
-    pub internal: bool,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: ExchangeProperties<'a, ArgumentsJson<'a>>,
 }
 
 #[derive(Serialize)]
 pub struct QueueDefinition<'a> {
     pub name: &'a str,
     pub vhost: &'a str,
-    pub durable: bool,
-    pub auto_delete: bool,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: QueueProperties<ArgumentsJson<'a>>,
 }
 
 #[derive(Serialize)]
 pub struct BindingDefinition<'a> {
     pub source: &'a str,
     pub vhost: &'a str,
-    pub destination: &'a str,
-    pub destination_type: &'static str,
-    pub routing_key: &'a str,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: BindingProperties<'a, ArgumentsJson<'a>>,
 }
 
 impl<'a> Definitions<'a> {
@@ -66,57 +60,45 @@ impl<'a> Definitions<'a> {
             exchanges: specs
                 .exchanges
                 .iter()
-                .map(|e| ExchangeDefinition::new(e, vhost))
+                .map(|e| ExchangeDefinition {
+                    name: &e.name,
+                    vhost,
+                    properties: ExchangeProperties {
+                        kind: &e.kind,
+                        durable: e.durable,
+                        auto_delete: e.auto_delete,
+                        internal: e.internal,
+                        arguments: arguments(&e.arguments),
+                    },
+                })
                 .collect(),
             queues: specs
                 .queues
                 .iter()
-                .map(|q| QueueDefinition::new(q, vhost))
+                .map(|q| QueueDefinition {
+                    name: &q.name,
+                    vhost,
+                    properties: QueueProperties {
+                        durable: q.durable,
+                        auto_delete: q.auto_delete,
+                        arguments: arguments(&q.arguments),
+                    },
+                })
                 .collect(),
             bindings: specs
                 .bindings
                 .iter()
-                .map(|b| BindingDefinition::new(b, vhost))
+                .map(|b| BindingDefinition {
+                    source: &b.key.source,
+                    vhost,
+                    properties: BindingProperties {
+                        destination: &b.key.destination,
+                        destination_type: b.key.destination_type.as_str(),
+                        routing_key: &b.key.routing_key,
+                        arguments: arguments(&b.arguments),
+                    },
+                })
                 .collect(),
-        }
-    }
-}
-
-impl<'a> ExchangeDefinition<'a> {
-    fn new(e: &'a ExchangeSpec, vhost: &'a str) -> Self {
-        ExchangeDefinition {
-            name: &e.name,
-            vhost,
-            kind: &e.kind,
-            durable: e.durable,
-            auto_delete: e.auto_delete,
-            internal: e.internal,
-            arguments: arguments(&e.arguments),
-        }
-    }
-}
-
-impl<'a> QueueDefinition<'a> {
-    fn new(q: &'a QueueSpec, vhost: &'a str) -> Self {
-        QueueDefinition {
-            name: &q.name,
-            vhost,
-            durable: q.durable,
-            auto_delete: q.auto_delete,
-            arguments: arguments(&q.arguments),
-        }
-    }
-}
-
-impl<'a> BindingDefinition<'a> {
-    fn new(b: &'a BindingSpec, vhost: &'a str) -> Self {
-        BindingDefinition {
-            source: &b.key.source,
-            vhost,
-            destination: &b.key.destination,
-            destination_type: b.key.destination_type.as_str(),
-            routing_key: &b.key.routing_key,
-            arguments: arguments(&b.arguments),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! JSON output: the wire types of the contract (`schemas/*.schema.json` describe them) and
 //! their construction from diagnostics, topology and plan. One document per run.
 
+use super::properties::{BindingProperties, ExchangeProperties, QueueProperties};
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
@@ -26,21 +27,16 @@ pub struct DiagnosticJson<'a> {
 pub struct ExchangeJson<'a> {
     pub connection: &'a str,
     pub name: &'a str,
-    #[serde(rename = "type")]
-    pub kind: &'a str,
-    pub durable: bool,
-    pub auto_delete: bool,
-    pub internal: bool,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: ExchangeProperties<'a, ArgumentsJson<'a>>,
 }
 
 #[derive(Serialize)]
 pub struct QueueJson<'a> {
     pub connection: &'a str,
     pub name: &'a str,
-    pub durable: bool,
-    pub auto_delete: bool,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: QueueProperties<ArgumentsJson<'a>>,
     pub origin: &'static str,
 }
 
@@ -48,10 +44,8 @@ pub struct QueueJson<'a> {
 pub struct BindingJson<'a> {
     pub connection: &'a str,
     pub source: &'a str,
-    pub destination: &'a str,
-    pub destination_type: &'static str,
-    pub routing_key: &'a str,
-    pub arguments: ArgumentsJson<'a>,
+    #[serde(flatten)]
+    pub properties: BindingProperties<'a, ArgumentsJson<'a>>,
 }
 
 /// The merged topology, borrowed from the model: written as it is serialized, no copy of
@@ -189,11 +183,13 @@ pub fn topology(t: &Topology) -> TopologyJson<'_> {
             .map(|e| ExchangeJson {
                 connection: &e.connection.value,
                 name: &e.name.value,
-                kind: &e.kind.value,
-                durable: e.durable.value,
-                auto_delete: e.auto_delete.value,
-                internal: e.internal.value,
-                arguments: ArgumentsJson(&e.arguments),
+                properties: ExchangeProperties {
+                    kind: &e.kind.value,
+                    durable: e.durable.value,
+                    auto_delete: e.auto_delete.value,
+                    internal: e.internal.value,
+                    arguments: ArgumentsJson(&e.arguments),
+                },
             })
             .collect(),
         queues: t
@@ -202,9 +198,11 @@ pub fn topology(t: &Topology) -> TopologyJson<'_> {
             .map(|q| QueueJson {
                 connection: &q.connection.value,
                 name: &q.name.value,
-                durable: q.durable.value,
-                auto_delete: q.auto_delete.value,
-                arguments: ArgumentsJson(&q.arguments),
+                properties: QueueProperties {
+                    durable: q.durable.value,
+                    auto_delete: q.auto_delete.value,
+                    arguments: ArgumentsJson(&q.arguments),
+                },
                 origin: q.origin.as_str(),
             })
             .collect(),
@@ -214,10 +212,12 @@ pub fn topology(t: &Topology) -> TopologyJson<'_> {
             .map(|b| BindingJson {
                 connection: &b.connection,
                 source: &b.source,
-                destination: &b.destination.value,
-                destination_type: b.destination_type.value.as_str(),
-                routing_key: &b.routing_key.value,
-                arguments: ArgumentsJson(&b.arguments),
+                properties: BindingProperties {
+                    destination: &b.destination.value,
+                    destination_type: b.destination_type.value.as_str(),
+                    routing_key: &b.routing_key.value,
+                    arguments: ArgumentsJson(&b.arguments),
+                },
             })
             .collect(),
     }

@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod mermaid;
 pub mod plan;
+pub mod properties;
 pub mod topology_xml;
 
 use std::borrow::Cow;
