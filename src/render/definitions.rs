@@ -121,7 +121,7 @@ pub fn render(specs: &ConnectionSpecs, vhost: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{DestinationType, Value};
-    use crate::spec::BindingKey;
+    use crate::spec::{BindingKey, BindingSpec, QueueSpec};
 
     /// Arguments keep their type: an integer is a JSON integer (an AMQP `long` once
     /// imported), a string stays a string even when it reads like a number, and the empty
