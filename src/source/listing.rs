@@ -1,10 +1,11 @@
 //! Lists a directory for the walk: takes a directory's path, gives the names and types its
-//! listing holds, only those the walk wants (see [`list`]).
+//! listing holds, only those the walk wants (see [`Lister::list`]).
 //!
 //! On Linux the listing is read with `getdents64` into one buffer that the whole walk
 //! shares: no `fstat` per directory and no 32 KiB buffer allocated and freed for each one,
 //! as the C library's `opendir` does for `std::fs::read_dir` (51 directories of a Magento
-//! install: 1.6 MB allocated, a fifth of the walk). Elsewhere `std::fs::read_dir` does it.
+//! install: 1.6 MB of the 2.6 MB a lint of it allocated). Elsewhere `std::fs::read_dir`
+//! does it.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
