@@ -531,8 +531,6 @@ fn error_message(e: &quick_xml::Error) -> String {
     }
 }
 
-/// What is wrong with a tag's attributes, in the user's terms (never the parser's byte
-/// positions).
 /// Whether the attribute `name` is already among `attrs` (a tag's attributes so far).
 /// Compared one by one in a small tag; past [`NAMES_COMPARED_ONE_BY_ONE`] attributes, the
 /// names are kept in `set` so that a tag of many attributes is checked in linear time.
@@ -553,6 +551,8 @@ const NAMES_COMPARED_ONE_BY_ONE: usize = 16;
 
 const ATTRIBUTE_TWICE: &str = "the same attribute twice in one tag: keep one";
 
+/// What is wrong with a tag's attributes, in the user's terms (never the parser's byte
+/// positions).
 fn attr_message(e: &quick_xml::events::attributes::AttrError) -> String {
     use quick_xml::events::attributes::AttrError;
     match e {
