@@ -32,9 +32,8 @@ fn main() {
     };
     let dir = PathBuf::from(var("OUT_DIR")).join("static-unwinder");
     let link = dir.join("libgcc_s.a");
-    let placed = std::fs::create_dir_all(&dir).is_ok()
-        && (std::fs::remove_file(&link).is_ok() || !link.exists())
-        && std::fs::copy(&archive, &link).is_ok();
+    // (`copy` replaces the copy an earlier build made.)
+    let placed = std::fs::create_dir_all(&dir).is_ok() && std::fs::copy(&archive, &link).is_ok();
     if placed {
         println!("cargo:rustc-link-search=native={}", dir.display());
     }

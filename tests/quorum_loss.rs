@@ -165,7 +165,7 @@ fn problems(c: &PrivateCluster, case: &Case) -> Vec<String> {
 fn apply_without_quorum_keeps_the_queue_its_binding_and_its_messages() {
     let t0 = Instant::now();
     let lap = |what: &str| eprintln!("[{:5.1}s] {what}", t0.elapsed().as_secs_f64());
-    let Some(c) = PrivateCluster::start_or_skip("quorum-loss", 2, 5800) else {
+    let Some(c) = PrivateCluster::start_or_skip("quorum-loss", 2, 5800, &[]) else {
         return;
     };
     lap("2-node cluster up");

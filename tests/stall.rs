@@ -25,7 +25,7 @@ fn files(ttl: u64) -> tempfile::TempDir {
 
 #[test]
 fn a_frozen_broker_never_holds_apply_and_nothing_is_lost() {
-    let Some(cluster) = PrivateCluster::start_or_skip("stall", 1, 5900) else {
+    let Some(cluster) = PrivateCluster::start_or_skip("stall", 1, 5900, &[]) else {
         return;
     };
     cluster.create_vhost(1, "v");

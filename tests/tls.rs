@@ -93,7 +93,7 @@ fn queues(cluster: &PrivateCluster, vhost: &str) -> Vec<String> {
 fn apply_and_plan_over_tls_verify_the_broker_and_present_the_client_certificate() {
     let certs = certificates();
     let dir = certs.path().to_str().unwrap();
-    let Some(cluster) = PrivateCluster::start_with_or_skip("tls", 1, 6000, &["--tls", dir]) else {
+    let Some(cluster) = PrivateCluster::start_or_skip("tls", 1, 6000, &["--tls", dir]) else {
         return;
     };
     cluster.create_vhost(1, "v");

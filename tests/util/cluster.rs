@@ -68,15 +68,11 @@ fn signal(pid: u32, sig: &str) {
 impl PrivateCluster {
     /// Starts (or finds already running) the cluster; panics with the script's output.
     pub fn start(name: &str, nodes: usize, base_port: u16) -> PrivateCluster {
-        Self::try_start(name, nodes, base_port).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_start(name, nodes, base_port, &[]).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    pub fn try_start(name: &str, nodes: usize, base_port: u16) -> Result<PrivateCluster, String> {
-        Self::try_start_with(name, nodes, base_port, &[])
-    }
-
-    /// [`Self::try_start`] with more of the script's options (`--tls DIR`).
-    pub fn try_start_with(
+    /// Starts the cluster; `options`: more of the script's options (`--tls DIR`).
+    pub fn try_start(
         name: &str,
         nodes: usize,
         base_port: u16,
@@ -95,18 +91,13 @@ impl PrivateCluster {
 
     /// For tests that need a private cluster: with `CI` set, a cluster that cannot start is
     /// a failure (panic); locally the test is skipped (None) with the reason printed.
-    pub fn start_or_skip(name: &str, nodes: usize, base_port: u16) -> Option<PrivateCluster> {
-        Self::start_with_or_skip(name, nodes, base_port, &[])
-    }
-
-    /// [`Self::start_or_skip`] with more of the script's options.
-    pub fn start_with_or_skip(
+    pub fn start_or_skip(
         name: &str,
         nodes: usize,
         base_port: u16,
         options: &[&str],
     ) -> Option<PrivateCluster> {
-        match Self::try_start_with(name, nodes, base_port, options) {
+        match Self::try_start(name, nodes, base_port, options) {
             Ok(c) => Some(c),
             Err(e) if std::env::var_os("CI").is_some() => {
                 panic!("CI is set and a private RabbitMQ cannot be started:\n{e}")
