@@ -118,8 +118,8 @@ struct Job<'a> {
 
 struct Prover<'a> {
     api: &'a Api,
-    /// The queue's reductions counter before the exclusive consumer came: a sample whose
-    /// counter differs was taken since.
+    /// The queue's reductions counter before the exclusive consumer came (none when its
+    /// statistics were not sampled yet): see [`sample`].
     reductions_before: Option<u64>,
     deadline: Duration,
 }
@@ -149,7 +149,20 @@ async fn ready(ch: &Channel, queue: &str, timeout: Duration) -> Result<u32, OpEr
 }
 
 /// Whether a statistics sample shows the queue vacant under our exclusive consumer.
-async fn sample(prover: &Prover<'_>, queue: &str) -> Result<Option<Proof>, OpError> {
+/// `base`: the work counter of the latest sample known to be too old to prove anything
+/// (first the one read before the exclusive consumer came).
+///
+/// A sample counts only when its counter differs from `base`. When no sample of the queue
+/// had been taken before (a queue created moments earlier), the first one to appear is no
+/// proof: it may well predate the exclusive consumer. The queue's first statistics, taken
+/// before anything was published to it, show no message at all while a consumer may since
+/// hold some unacknowledged (tests/safety.rs saw a queue deleted so with 5 messages held).
+/// That first sample becomes the base, and a later, different one is waited for.
+async fn sample(
+    prover: &Prover<'_>,
+    queue: &str,
+    base: &mut Option<u64>,
+) -> Result<Option<Proof>, OpError> {
     let Some(q) = prover
         .api
         .queue(queue)
@@ -158,9 +171,14 @@ async fn sample(prover: &Prover<'_>, queue: &str) -> Result<Option<Proof>, OpErr
     else {
         return Ok(None);
     };
-    let fresh = q.consumers == Some(1)
-        && (prover.reductions_before.is_none() || q.reductions != prover.reductions_before);
-    if !fresh {
+    let Some(reductions) = q.reductions else {
+        return Ok(None);
+    };
+    let Some(before) = *base else {
+        *base = Some(reductions);
+        return Ok(None);
+    };
+    if q.consumers != Some(1) || reductions == before {
         return Ok(None);
     }
     Ok(match (q.messages_unacknowledged, q.messages_ready) {
@@ -227,6 +245,7 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
     let mut moved = 0u64;
     // Published (not yet all confirmed): what the progress shows, against what was waiting.
     let mut sent = 0usize;
+    let mut base = job.prove.as_ref().and_then(|p| p.reductions_before);
     let mut proof = if job.prove.is_some() {
         Proof::Unproven("no statistics sample was taken while this tool held the queue".into())
     } else {
@@ -298,7 +317,7 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
                 let quiet = *quiet_since.get_or_insert_with(tokio::time::Instant::now);
                 if let Some(prover) = &job.prove {
                     let waiting = quiet.elapsed() < prover.deadline;
-                    match sample(prover, from).await? {
+                    match sample(prover, from, &mut base).await? {
                         Some(Proof::Vacant) => proof = Proof::Vacant,
                         Some(other) => {
                             proof = other;
