@@ -317,7 +317,14 @@ async fn run(ch: &Channels, job: &Job<'_>) -> Result<Vacated, OpError> {
                 let quiet = *quiet_since.get_or_insert_with(tokio::time::Instant::now);
                 if let Some(prover) = &job.prove {
                     let waiting = quiet.elapsed() < prover.deadline;
-                    match sample(prover, from, &mut base).await? {
+                    let had_base = base.is_some();
+                    let seen = sample(prover, from, &mut base).await?;
+                    if !had_base && base.is_some() {
+                        // The base may be what the queue emitted on going idle under our
+                        // consumer already: woken, it emits again when idle once more.
+                        ready(&ch.control, from, timeout).await?;
+                    }
+                    match seen {
                         Some(Proof::Vacant) => proof = Proof::Vacant,
                         Some(other) => {
                             proof = other;
